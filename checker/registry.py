@@ -1,0 +1,33 @@
+"""Which module checks which strategy. Imported lazily so a broken strategy cannot break the rest.
+
+Each module in checker/strategies/ defines
+    NAME: str
+    KNOBS: dict[str, tuple[str, ...]]     # every knob is required; its allowed values
+    def check(cert: Certificate, ops: OpCounter) -> int
+returning the number of sequences it proves correct (raising CertificateError for a malformed
+witness). The verdict compares that number with the claim.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from checker.errors import CertificateError
+
+STRATEGY_MODULES: dict[str, str] = {
+    "single-sequence": "checker.strategies.single_sequence",
+    "brute-force": "checker.strategies.brute_force",
+    "cubic": "checker.strategies.cubic",
+    "subcubic": "checker.strategies.subcubic",
+}
+
+
+def strategy_module(name: str) -> ModuleType:
+    """The checker module for strategy ``name``; CertificateError if there is none."""
+    if name not in STRATEGY_MODULES:
+        raise CertificateError("strategy.name", f"unknown strategy {name!r}; known: {', '.join(sorted(STRATEGY_MODULES))}")
+    try:
+        return importlib.import_module(STRATEGY_MODULES[name])
+    except ModuleNotFoundError as e:
+        raise CertificateError("strategy.name", f"strategy {name!r} has no checker installed ({e.name})") from None
