@@ -1,0 +1,145 @@
+"""Test oracle: the TRUE set of correct sequences of a (small) model, decided independently.
+
+Not part of the product and not trusted by it: it is the yardstick soundness tests compare every
+strategy's certified count with. Float64 margins decide every sequence whose margin is far from
+zero; the rest are re-decided with mpmath at 60 significant digits over the exact dyadic weights
+(float32 -> Fraction is exact). A margin below 1e-40 in absolute value at that precision is taken
+as an exact tie, which counts as wrong (semantics.md).
+"""
+
+from __future__ import annotations
+
+import functools
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+
+from extract.config import ModelConfig, TrainConfig
+from extract.model import ModelWeights, float_paths, logits_from_paths
+
+FLOAT_DECISIVE = 1e-7  # relative to the logit scale: far above float64 path errors (~1e-14)
+TIE = mpmath.mpf("1e-40")
+
+
+def all_sequences(v: int, n: int) -> np.ndarray:
+    """Every sequence of {0..v-1}^n in lexicographic order: row i has index i = sum t_p v^(n-1-p)."""
+    idx = np.arange(v**n, dtype=np.int64)
+    return np.stack([(idx // v ** (n - 1 - p)) % v for p in range(n)], axis=1)
+
+
+def float_margins(weights: ModelWeights, tokens: np.ndarray) -> np.ndarray:
+    """logit[m] - max_{x != m} logit[x] in float64 (a heuristic)."""
+    logits = logits_from_paths(float_paths(weights), tokens)
+    m = tokens.max(axis=1)
+    rows = np.arange(len(tokens))
+    correct_logit = logits[rows, m]
+    logits[rows, m] = -np.inf
+    return correct_logit - logits.max(axis=1)
+
+
+def _exact_matrices(weights: ModelWeights) -> dict[str, list[list[Fraction]]]:
+    def fr(a: np.ndarray) -> list[list[Fraction]]:
+        return [[Fraction(float(x)) for x in row] for row in a]
+
+    def mm(a: list[list[Fraction]], b: list[list[Fraction]]) -> list[list[Fraction]]:
+        cols = list(zip(*b))
+        return [[sum((x * y for x, y in zip(r, c)), Fraction(0)) for c in cols] for r in a]
+
+    def tr(a: list[list[Fraction]]) -> list[list[Fraction]]:
+        return [list(r) for r in zip(*a)]
+
+    t = {k: fr(v) for k, v in weights.tensors().items()}
+    E, P = t["W_E"], t["W_pos"]
+    Eq = [[e + p for e, p in zip(row, P[-1])] for row in E]
+    QK = mm(t["W_Q"], tr(t["W_K"]))
+    VOU = mm(mm(t["W_V"], t["W_O"]), t["W_U"])
+    EqQK = mm(Eq, QK)
+    return {
+        "EUPU": mm(Eq, t["W_U"]),
+        "EVOU": mm(E, VOU),
+        "PVOU": mm(P, VOU),
+        "EQKE": mm(EqQK, tr(E)),
+        "EQKP": mm(EqQK, tr(P)),
+    }
+
+
+def _mp_correct(mats: dict[str, list[list[Fraction]]], d_head: int, seq: tuple[int, ...]) -> bool:
+    """Decide one sequence at 60 digits: logit[m] > logit[x] for all x != m, ties wrong."""
+    with mpmath.workdps(60):
+        def mp(f: Fraction) -> mpmath.mpf:
+            return mpmath.mpf(f.numerator) / f.denominator
+
+        n = len(seq)
+        q, m = seq[-1], max(seq)
+        scale = 1 / mpmath.sqrt(d_head)
+        s = [mp(mats["EQKE"][q][t] + mats["EQKP"][q][p]) * scale for p, t in enumerate(seq)]
+        top = max(s)
+        w = [mpmath.exp(x - top) for x in s]
+        z = sum(w)
+        v = len(mats["EUPU"])
+
+        def logit(x: int) -> mpmath.mpf:
+            return mp(mats["EUPU"][q][x]) + sum(
+                w[p] / z * mp(mats["EVOU"][seq[p]][x] + mats["PVOU"][p][x]) for p in range(n)
+            )
+
+        lm = logit(m)
+        return all(lm - logit(x) > TIE for x in range(v) if x != m)
+
+
+def exact_correct_mask(weights: ModelWeights, batch: int = 1 << 16) -> np.ndarray:
+    """Boolean mask over all v^n sequences (lexicographic order): True iff the sequence is correct."""
+    cfg = weights.config
+    v, n = cfg.d_vocab, cfg.n_ctx
+    out = np.zeros(v**n, dtype=bool)
+    ambiguous: list[int] = []
+    for start in range(0, v**n, batch):
+        idx = np.arange(start, min(start + batch, v**n), dtype=np.int64)
+        tokens = np.stack([(idx // v ** (n - 1 - p)) % v for p in range(n)], axis=1)
+        margins = float_margins(weights, tokens)
+        logits_scale = 1.0 + np.abs(margins)
+        out[idx] = margins > FLOAT_DECISIVE * logits_scale
+        amb = np.abs(margins) <= FLOAT_DECISIVE * logits_scale
+        ambiguous.extend(idx[amb].tolist())
+    if ambiguous:
+        mats = _exact_matrices(weights)
+        for i in ambiguous:
+            seq = tuple(int((i // v ** (n - 1 - p)) % v) for p in range(n))
+            out[i] = _mp_correct(mats, cfg.d_head, seq)
+    return out
+
+
+def exact_correct_count(weights: ModelWeights) -> int:
+    """The true number of correct sequences (see module docstring for how it is decided)."""
+    return int(exact_correct_mask(weights).sum())
+
+
+@functools.lru_cache(maxsize=256)
+def tiny_trained_weights(config: ModelConfig, seed: int, steps: int = 300) -> ModelWeights:
+    """A tiny model trained briefly with the paper's recipe, so that many proof cases certify."""
+    from extract.train import train
+
+    return train(config, TrainConfig(seed=seed, steps=steps), progress=False)
+
+
+def random_tiny_config(rng: np.random.Generator, v: tuple[int, int] = (6, 12), n: tuple[int, int] = (2, 4),
+                       d: tuple[int, int] = (4, 8)) -> ModelConfig:
+    """A random tiny configuration (inclusive ranges); d_head = d_model or a smaller random width."""
+    dm = int(rng.integers(d[0], d[1] + 1))
+    return ModelConfig(
+        d_vocab=int(rng.integers(v[0], v[1] + 1)),
+        n_ctx=int(rng.integers(n[0], n[1] + 1)),
+        d_model=dm,
+        d_head=int(rng.integers(max(1, d[0] - 2), dm + 1)),
+    )
+
+
+__all__ = [
+    "all_sequences",
+    "exact_correct_count",
+    "exact_correct_mask",
+    "float_margins",
+    "random_tiny_config",
+    "tiny_trained_weights",
+]
