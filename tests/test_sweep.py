@@ -1,0 +1,278 @@
+"""The sweep machinery: resumability (kill + rerun), journal robustness, CSV/JSON contents, executors.
+
+Most tests use a deterministic fake per-job runner (so they do not depend on which strategies
+exist yet); one end-to-end test runs every strategy family that is importable on a tiny model
+and compares the certified counts with the exact oracle.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from extract.config import ModelConfig
+from extract.strategies import all_strategies
+from extract.sweep import (
+    CSV_COLUMNS,
+    JOURNAL,
+    RESULTS_CSV,
+    RESULTS_JSON,
+    CheckOutcome,
+    Job,
+    SweepError,
+    append_row,
+    format_fraction,
+    iter_results,
+    latest_rows,
+    make_row,
+    parse_seeds,
+    read_journal,
+    run_sweep,
+    select_strategies,
+    unavailable_reason,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = ModelConfig(d_vocab=6, n_ctx=3, d_model=8, d_head=8)
+TINY_STEPS = 30
+# A handful of catalogue strategies (the fake runner never imports their modules).
+SOME = ["brute-force", "cubic", "subcubic:max_diff/mean+diff/svd", "subcubic:max_diff_exact/per-query/max_diff"]
+
+
+def fake_runner(job: Job) -> dict:
+    """Deterministic stand-in for run_job: logs its call (env SWEEP_TEST_LOG), sleeps (SWEEP_TEST_SLEEP)."""
+    log = os.environ.get("SWEEP_TEST_LOG")
+    if log:
+        with open(log, "a") as f:
+            f.write(f"{job.seed} {job.strategy}\n")
+    time.sleep(float(os.environ.get("SWEEP_TEST_SLEEP", "0")))
+    total = job.config.n_sequences
+    certified = (job.seed * 7 + len(job.strategy) * 3) % (total + 1)
+    ops = 1000 * len(job.strategy) + job.seed
+    return make_row(job, CheckOutcome("ok", certified, certified, ops, 0.001), 0.002, 321)
+
+
+def _sweep(tmp: Path, seeds, strategies=SOME, **kw):
+    return run_sweep(seeds, [s for s in all_strategies() if s.name in strategies], tmp / "models", tmp / "res",
+                     config=TINY, steps=TINY_STEPS, runner=fake_runner, progress=False, log=lambda m: None, **kw)
+
+
+def _log_lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_rerun_recomputes_nothing_finished(tmp_path, monkeypatch):
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv("SWEEP_TEST_LOG", str(log))
+    first = _sweep(tmp_path, [1, 2])
+    assert (first.computed, first.reused, first.trained) == (8, 0, 2)
+    assert len(_log_lines(log)) == 8
+    again = _sweep(tmp_path, [1, 2])
+    assert (again.computed, again.reused, again.trained) == (0, 8, 0)
+    assert len(_log_lines(log)) == 8
+    more = _sweep(tmp_path, [1, 2, 3])  # a new seed: only its rows are computed
+    assert (more.computed, more.reused, more.trained) == (4, 8, 1)
+    assert sorted(_log_lines(log)[8:]) == sorted(f"3 {s}" for s in SOME)
+
+
+def test_kill_midway_then_rerun_completes_without_recomputing(tmp_path):
+    """Start a sweep in a subprocess, SIGKILL it after some rows, rerun: finished rows are kept
+    and not recomputed, and the final table has every (seed, strategy) exactly once."""
+    log = tmp_path / "calls.log"
+    env = dict(os.environ, SWEEP_TEST_LOG=str(log), SWEEP_TEST_SLEEP="0.25", OPENBLAS_NUM_THREADS="1")
+    script = (
+        "from pathlib import Path\n"
+        "from tests.test_sweep import _sweep\n"
+        f"_sweep(Path({str(tmp_path)!r}), [1, 2, 3])\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    journal = tmp_path / "res" / JOURNAL
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if journal.exists() and journal.read_text().count("\n") >= 3:
+            break
+        if proc.poll() is not None:
+            pytest.fail(f"sweep subprocess ended early: {proc.stderr.read().decode()[-2000:]}")
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("sweep subprocess produced no rows in 120 s")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished_before = {(r["seed"], r["strategy"]) for r in read_journal(tmp_path / "res")}
+    assert 3 <= len(finished_before) < 12, "kill the sweep midway, not after it finished"
+    calls_before = len(_log_lines(log))
+
+    os.environ["SWEEP_TEST_LOG"] = str(log)
+    try:
+        summary = _sweep(tmp_path, [1, 2, 3])
+    finally:
+        del os.environ["SWEEP_TEST_LOG"]
+    rerun_calls = {tuple(line.split(" ", 1)) for line in _log_lines(log)[calls_before:]}
+    rerun_keys = {(int(s), name) for s, name in rerun_calls}
+    assert not rerun_keys & finished_before, "a finished row was recomputed"
+    assert summary.reused == len(finished_before)
+    with open(tmp_path / "res" / RESULTS_CSV) as f:
+        keys = [(int(r["seed"]), r["strategy"]) for r in csv.DictReader(f)]
+    assert sorted(keys) == sorted((s, n) for s in (1, 2, 3) for n in SOME)
+
+
+def test_csv_and_json_hold_one_complete_row_per_job(tmp_path):
+    _sweep(tmp_path, [4, 5])
+    res = tmp_path / "res"
+    with open(res / RESULTS_CSV) as f:
+        reader = csv.DictReader(f)
+        assert tuple(reader.fieldnames) == CSV_COLUMNS
+        csv_rows = list(reader)
+    obj = json.loads((res / RESULTS_JSON).read_text())
+    assert obj["format"] == "compact-proofs-sweep-results" and len(obj["rows"]) == len(csv_rows) == 8
+    for c, j in zip(csv_rows, obj["rows"]):
+        assert int(c["seed"]) == j["seed"] and c["strategy"] == j["strategy"]
+        total = TINY.d_vocab**TINY.n_ctx
+        assert j["n_sequences"] == total
+        assert Fraction(j["bound"]) == Fraction(j["certified"], total)
+        assert abs(float(j["bound_decimal"]) - j["certified"] / total) < 1e-11
+        assert json.loads(c["knobs"]) == j["knobs"]
+        assert j["verdict"] == "ok" and j["cert_bytes"] == 321 and len(j["weights_sha256"]) == 64
+        assert j["family"] == j["strategy"].split(":")[0]
+
+
+def test_torn_last_journal_line_is_ignored_and_repaired(tmp_path):
+    _sweep(tmp_path, [1])
+    journal = tmp_path / "res" / JOURNAL
+    rows = read_journal(tmp_path / "res")
+    with open(journal, "ab") as f:
+        f.write(b'{"seed": 9, "strategy": "cub')  # killed mid-write
+    assert read_journal(tmp_path / "res") == rows
+    again = _sweep(tmp_path, [1, 2])
+    assert again.computed == 4 and journal.read_bytes().endswith(b"\n")
+    assert len(read_journal(tmp_path / "res")) == 8
+
+
+def test_corrupt_journal_line_is_a_clear_error(tmp_path):
+    res = tmp_path / "res"
+    res.mkdir()
+    (res / JOURNAL).write_text('{"seed": 1}\nnot json\n')
+    with pytest.raises(SweepError, match=r"journal.jsonl: line 1: field 'strategy'"):
+        read_journal(res)
+    (res / JOURNAL).write_text("not json\n")
+    with pytest.raises(SweepError, match=r"journal.jsonl: line 1: expected one JSON object per line"):
+        _sweep(tmp_path, [1])
+
+
+def test_error_rows_are_retried_but_finished_rows_win(tmp_path):
+    job = Job(1, "cubic", "m", "a" * 64, str(tmp_path))
+    ok = make_row(job, CheckOutcome("ok", 3, 3, 10, 0.1), 0.1, 5)
+    err = make_row(job, CheckOutcome("error", None, None, None, None, "boom"), None, None)
+    assert latest_rows([ok, err])[(1, "cubic")]["verdict"] == "ok"
+    assert latest_rows([err, ok])[(1, "cubic")]["verdict"] == "ok"
+    res = tmp_path / "res"
+    res.mkdir()
+    append_row(res, err)
+    assert [r["verdict"] for r in read_journal(res)] == ["error"]
+
+
+def test_format_fraction_truncates_exactly():
+    assert format_fraction(Fraction(1, 3), 5) == "0.33333"
+    assert format_fraction(Fraction(2, 3), 5) == "0.66666"
+    assert format_fraction(Fraction(1), 3) == "1.000"
+    assert format_fraction(Fraction(0), 2) == "0.00"
+
+
+def test_seed_and_strategy_specs():
+    assert parse_seeds("3,1,3") == [3, 1]
+    assert len(parse_seeds("paper")) == 151
+    for bad in ("x", "-1", ""):
+        with pytest.raises(SweepError, match="--seeds"):
+            parse_seeds(bad)
+    assert len(select_strategies("all")) == 102
+    assert [s.family for s in select_strategies("cubic,brute-force")] == ["cubic", "brute-force"]
+    assert len(select_strategies("subcubic")) == 100
+    with pytest.raises(SweepError, match="--strategies: unknown family"):
+        select_strategies("quartic")
+
+
+def test_bad_options_are_clear_errors(tmp_path):
+    with pytest.raises(SweepError, match="--jobs"):
+        _sweep(tmp_path, [1], jobs=0)
+    with pytest.raises(SweepError, match="--executor"):
+        list(iter_results(abs, [1], "spark", 1))
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SweepError, match="not a directory"):
+        run_sweep([1], "cubic", tmp_path / "models", tmp_path / "file", config=TINY, runner=fake_runner,
+                  progress=False)
+
+
+def test_model_of_another_shape_is_refused(tmp_path):
+    _sweep(tmp_path, [1])
+    with pytest.raises(SweepError, match="differs from the sweep's"):
+        run_sweep([1], "cubic", tmp_path / "models", tmp_path / "res2", config=ModelConfig(7, 3, 8, 8),
+                  runner=fake_runner, progress=False)
+
+
+def test_local_process_pool_gives_the_same_table(tmp_path):
+    serial = _sweep(tmp_path, [1, 2])
+    parallel = run_sweep([1, 2], [s for s in all_strategies() if s.name in SOME], tmp_path / "models",
+                         tmp_path / "res-parallel", config=TINY, steps=TINY_STEPS, runner=fake_runner,
+                         progress=False, log=lambda m: None, jobs=2)
+    assert parallel.computed == 8 and parallel.trained == 0
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in ("finished_at", "certificate")} for r in rows]
+    assert strip(serial.rows) == strip(parallel.rows)
+
+
+def test_missing_optional_executor_is_a_clear_error(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_dask_or_ray(name, *a, **k):
+        if name.split(".")[0] in ("dask", "ray"):
+            raise ImportError(name)
+        return real_import(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask_or_ray)
+    with pytest.raises(SweepError, match="dask.distributed is not installed"):
+        list(iter_results(abs, [1], "dask", 1))
+    with pytest.raises(SweepError, match="ray is not installed"):
+        list(iter_results(abs, [1], "ray", 1))
+
+
+def test_dask_executor_matches_local(tmp_path):
+    pytest.importorskip("dask.distributed")
+    assert sorted(iter_results(abs, [-3, 1, -2], "dask", 2)) == [1, 2, 3]
+
+
+def test_ray_executor_matches_local(tmp_path):
+    pytest.importorskip("ray")
+    assert sorted(iter_results(abs, [-3, 1, -2], "ray", 2)) == [1, 2, 3]
+
+
+AVAILABLE = [f for f in ("brute-force", "cubic", "subcubic") if unavailable_reason(f) is None]
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="no strategy family has both a search and a checker module yet")
+def test_end_to_end_rows_are_checked_and_sound(tmp_path):
+    """Real search + certificate + independent checker (subprocess) on a tiny model: every row is
+    ok and no certified count exceeds the exact number of correct sequences."""
+    from extract.weights import load_model
+    from tests.oracle import exact_correct_count
+
+    names = [s.name for s in all_strategies() if s.family in AVAILABLE][:6]
+    summary = run_sweep([7], [s for s in all_strategies() if s.name in names], tmp_path / "models",
+                        tmp_path / "res", config=TINY, steps=200, progress=False, log=lambda m: None)
+    truth = exact_correct_count(load_model(tmp_path / "models" / "seed-7.safetensors"))
+    assert len(summary.rows) == len(names)
+    for r in summary.rows:
+        assert r["verdict"] == "ok", r
+        assert r["certified"] <= truth
+        assert r["ops"] > 0 and r["cert_bytes"] == Path(r["certificate"]).stat().st_size
