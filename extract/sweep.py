@@ -284,35 +284,19 @@ def check_certificate_file(path: Path, mode: str = "subprocess") -> CheckOutcome
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, "-m", "checker", str(path), "--json"],
                           capture_output=True, text=True, env=env, check=False)
-    if proc.returncode == 2:
-        return CheckOutcome("malformed", None, None, None, None, _last_line(proc.stderr or proc.stdout))
     try:
         entry = _checker_json_entry(json.loads(proc.stdout))
     except (ValueError, KeyError, TypeError, IndexError) as e:
-        msg = f"checker exited {proc.returncode} with unreadable --json output ({e}): {_last_line(proc.stderr)}"
+        msg = f"checker exited {proc.returncode} without one --json verdict ({e}): {_last_line(proc.stderr)}"
         return CheckOutcome("error", None, None, None, None, msg)
     return _outcome_from_entry(entry, proc.returncode)
 
 
 def _checker_json_entry(obj: Any) -> dict[str, Any]:
-    """The single file entry of the checker's --json output (a list, or an object holding one)."""
-    if isinstance(obj, dict):
-        for key in ("results", "files", "certificates", "verdicts"):
-            if isinstance(obj.get(key), list):
-                obj = obj[key]
-                break
-        else:
-            return obj
+    """The single file entry of the checker's --json output (a JSON array with one object per file)."""
     if isinstance(obj, list) and len(obj) == 1 and isinstance(obj[0], dict):
         return obj[0]
-    raise ValueError(f"expected one verdict object, got {type(obj).__name__}")
-
-
-def _first(entry: dict[str, Any], *names: str) -> Any:
-    for n in names:
-        if n in entry and entry[n] is not None:
-            return entry[n]
-    return None
+    raise ValueError(f"expected an array of one verdict object, got {type(obj).__name__}")
 
 
 def _as_int(x: Any) -> int | None:
@@ -322,21 +306,25 @@ def _as_int(x: Any) -> int | None:
 
 
 def _outcome_from_entry(entry: dict[str, Any], returncode: int) -> CheckOutcome:
-    certified = _as_int(_first(entry, "certified", "certified_count"))
-    claimed = _as_int(_first(entry, "claimed", "claim", "claimed_count"))
-    ops = _as_int(_first(entry, "ops", "op_count", "operations"))
-    seconds = _first(entry, "seconds", "check_seconds", "wall_seconds")
-    ok = entry.get("ok")
-    message = str(_first(entry, "error", "message") or "")
-    if certified is None or claimed is None:
-        verdict = "malformed" if returncode == 2 or message else "error"
-        return CheckOutcome(verdict, certified, claimed, ops, seconds, message or "no counts in checker output")
-    if ok is None:
-        ok = certified >= claimed
-    if bool(ok) != (certified >= claimed):
-        return CheckOutcome("error", certified, claimed, ops, seconds, "checker output inconsistent: ok vs counts")
-    return CheckOutcome("ok" if ok else "fail", certified, claimed, ops,
-                        None if seconds is None else float(seconds), message)
+    """Map one entry of `python -m checker --json` (status ok | claim-fails | malformed |
+    internal-error) to an outcome, cross-checking the status against the counts and exit code."""
+    status = entry.get("status")
+    message = f"{entry.get('field', '')}: {entry.get('message', '')}" if "message" in entry else ""
+    if status == "malformed":
+        return CheckOutcome("malformed", None, None, None, None, message)
+    if status not in ("ok", "claim-fails"):
+        return CheckOutcome("error", None, None, None, None, f"checker status {status!r} (exit {returncode}) {message}")
+    certified, claimed, ops = _as_int(entry.get("certified")), _as_int(entry.get("claimed")), _as_int(entry.get("ops"))
+    wall_ns = _as_int(entry.get("wall_ns"))
+    seconds = wall_ns / 1e9 if wall_ns is not None else float(entry["seconds"])
+    if certified is None or claimed is None or ops is None:
+        return CheckOutcome("error", certified, claimed, ops, seconds, "checker output lacks counts")
+    ok = status == "ok"
+    if ok != (certified >= claimed) or returncode != (0 if ok else 1):
+        return CheckOutcome("error", certified, claimed, ops, seconds,
+                            f"checker output inconsistent: status {status}, exit {returncode}, "
+                            f"certified {certified}, claimed {claimed}")
+    return CheckOutcome("ok" if ok else "fail", certified, claimed, ops, seconds, "")
 
 
 def _check_inprocess(path: Path) -> CheckOutcome:
@@ -346,11 +334,10 @@ def _check_inprocess(path: Path) -> CheckOutcome:
     try:
         v = check_file(path)
     except CertificateError as e:
-        return CheckOutcome("malformed", None, None, None, None, f"{path}: {e}")
-    entry = {k: getattr(v, k, None) for k in ("certified", "claimed", "ok", "ops", "seconds", "error", "message")}
-    if hasattr(entry["ops"], "count"):  # an OpCounter rather than an int
-        entry["ops"] = entry["ops"].count
-    return _outcome_from_entry(entry, 0 if entry.get("ok") else 1)
+        return CheckOutcome("malformed", None, None, None, None, str(e))
+    except Exception as e:  # noqa: BLE001 - CheckerInternalError and anything else: never a verdict
+        return CheckOutcome("error", None, None, None, None, _one_line(e))
+    return CheckOutcome("ok" if v.ok else "fail", v.certified, v.claimed, v.ops, v.wall_ns / 1e9, "")
 
 
 def make_row(job: Job, outcome: CheckOutcome, search_seconds: float | None, cert_bytes: int | None) -> dict[str, Any]:

@@ -276,3 +276,26 @@ def test_end_to_end_rows_are_checked_and_sound(tmp_path):
         assert r["verdict"] == "ok", r
         assert r["certified"] <= truth
         assert r["ops"] > 0 and r["cert_bytes"] == Path(r["certificate"]).stat().st_size
+
+
+@pytest.mark.skipif("cubic" not in AVAILABLE, reason="the cubic strategy is not available yet")
+@pytest.mark.parametrize("mode", ["subprocess", "inprocess"])
+def test_checker_outcomes_for_good_inflated_and_malformed_certificates(tmp_path, mode):
+    """The row verdict follows the independent checker: ok for an honest certificate, fail when
+    the claim is inflated beyond what the checker certifies, malformed for a broken file."""
+    from extract.certificate import build_certificate, write_certificate
+    from extract.model import ModelWeights
+    from extract.search.cubic import search
+    from extract.sweep import check_certificate_file
+
+    w = ModelWeights.random(TINY, seed=3)
+    res = search(w, {})
+    good = build_certificate(w, "cubic", {}, res.witness, res.certified_count)
+    out = check_certificate_file(write_certificate(good, tmp_path / "good.json"), mode)
+    assert (out.verdict, out.certified, out.claimed) == ("ok", res.certified_count, res.certified_count)
+    assert out.ops > 0 and out.seconds >= 0
+    inflated = dict(good, claim={"certified_count": res.certified_count + 1})
+    out = check_certificate_file(write_certificate(inflated, tmp_path / "inflated.json"), mode)
+    assert out.verdict == "fail" and out.certified == res.certified_count
+    (tmp_path / "broken.json").write_text('{"format": "compact-proofs-certificate"')
+    assert check_certificate_file(tmp_path / "broken.json", mode).verdict == "malformed"
