@@ -1,0 +1,264 @@
+"""The cubic proof strategy, checked with exact integers (docs/proofs/cubic.md).
+
+Claim established by ``check``: the returned number N_cubic is the size of a set of distinct
+sequences each of which is proved correct (Theorem 7.3 of docs/proofs/cubic.md). Every step
+below names the lemma of that document it implements. Only integer arithmetic is used: the
+path matrices are exact dyadics brought to one common exponent, exp and 1/sqrt(d_head) enter
+through certified enclosures rounded outward to a fixed-point scale 2^-FIXED_BITS.
+
+Cost: O(v^2 d) for the path matrices plus O(v^3 n + v^2 n^2) here; every add, subtract,
+multiply, divide and comparison on certificate-derived numbers is counted in ``ops``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from math import comb
+
+from checker.certificate import Certificate
+from checker.dyadic import DMatrix
+from checker.exp_bounds import exp_fixed
+from checker.ops import OpCounter
+from checker.paths import ExactPaths, exact_paths
+from checker.sqrt_bounds import inv_sqrt_bounds
+from checker.validate import expect_object
+
+NAME = "cubic"
+KNOBS: dict[str, tuple[str, ...]] = {}
+
+FIXED_BITS = 64  # significant bits kept by the per-query fixed-point scale F_q (docs/proofs/cubic.md section 5)
+MAX_EXTRA_BITS = 2048  # cap on the extra bits of F_q for tiny exp values (they round to (0, 1) beyond)
+SQRT_BITS = 128  # relative precision of the 1/sqrt(d_head) enclosure
+
+IntMatrix = list[list[int]]
+
+
+@dataclass(frozen=True)
+class CubicCases:
+    """The outcome of every case of the cubic split.
+
+    zero[(q, m)]: the c = 0 case (q, m, 0) is certified (the sequence (m, ..., m, q) is correct).
+    values[(q, m, c)]: the set S_{q,m,c} of certified non-max values, for 1 <= c <= cmax(q, m).
+    """
+
+    n_ctx: int
+    zero: dict[tuple[int, int], bool]
+    values: dict[tuple[int, int, int], tuple[int, ...]]
+
+    def count(self) -> int:
+        """N_cubic of section 7: certified c = 0 cases plus C(n-1, c) |S|^c per (q, m, c)."""
+        n = self.n_ctx
+        total = sum(1 for ok in self.zero.values() if ok)
+        for (_, _, c), s in self.values.items():
+            total += comb(n - 1, c) * len(s) ** c
+        return total
+
+
+def check(cert: Certificate, ops: OpCounter) -> int:
+    """The number of sequences the cubic proof establishes as correct (Theorem 7.3)."""
+    expect_object(cert.witness, "witness", ())
+    paths = exact_paths(cert.weights, ops)
+    return cubic_cases(paths, cert.d_head, ops).count()
+
+
+def common_scale(*ms: DMatrix) -> list[IntMatrix]:
+    """The integer matrices of ``ms`` at their smallest common exponent (exact).
+
+    Only signs and comparisons of these values are ever used, so the common factor 2^e0 > 0
+    is dropped (section 5, item 5).
+    """
+    e0 = min(m.exp for m in ms)
+    return [[[x << (m.exp - e0) for x in row] for row in m.rows] for m in ms]
+
+
+def fraction_of(z: int, exp: int) -> Fraction:
+    """The exact value z * 2^exp."""
+    return Fraction(z << exp) if exp >= 0 else Fraction(z, 1 << -exp)
+
+
+def row_scale(row: list[int], exp: int, rho_hi: Fraction) -> int:
+    """F_q = FIXED_BITS + (bits below 1 of the smallest exp value of the row), capped at MAX_EXTRA_BITS.
+
+    The smallest argument is x_min = rho_hi (min - max) 2^exp <= 0 and exp(x) >= 2^(3x/2) for
+    x <= 0 (1/ln 2 < 3/2), so F_q keeps about FIXED_BITS significant bits of every entry. Any
+    F_q >= 0 is sound (the enclosures are valid at any scale); this choice only aims at precision.
+    """
+    x_min = fraction_of(min(row) - max(row), exp) * rho_hi
+    extra = -((3 * x_min.numerator) // (2 * x_min.denominator))  # ceil(-3 x_min / 2) >= 0
+    return FIXED_BITS + min(extra, MAX_EXTRA_BITS)
+
+
+def exp_fixed_interval(z: int, exp: int, rho: tuple[Fraction, Fraction], scale: int, ops: OpCounter) -> tuple[int, int]:
+    """Integers (lo, hi) >= 0 with lo <= exp(z 2^exp rho) 2^scale <= hi for every rho in [rho_lo, rho_hi], z <= 0.
+
+    z rho lies in [z rho_hi, z rho_lo] because z <= 0 (section 5, items 2-3); exp is increasing.
+    """
+    rho_lo, rho_hi = rho
+    x = fraction_of(z, exp)
+    ops.add(3)
+    lo = exp_fixed(x * rho_hi, scale)[0]
+    hi = exp_fixed(x * rho_lo, scale)[1] if rho_lo != rho_hi else exp_fixed(x * rho_hi, scale)[1]
+    return max(lo, 0), hi
+
+
+def exp_tables(paths: ExactPaths, d_head: int, ops: OpCounter) -> tuple[IntMatrix, IntMatrix, IntMatrix, IntMatrix, list[int]]:
+    """Fixed-point enclosures (Elo, Ehi) of e_q(t) and (Plo, Phi) of pi_q(p) (sections 3 and 5).
+
+    e_q(t) = exp(rho (EQKE[q,t] - M_q)), pi_q(p) = exp(rho (EQKP[q,p] - P_q)), M_q and P_q the
+    row maxima, so every argument is <= 0. One scale F_q per query q, shared by the e and pi
+    rows of q. Claim: Elo 2^-F_q <= e_q(t) <= Ehi 2^-F_q and Plo 2^-F_q <= pi_q(p) <= Phi 2^-F_q.
+    """
+    rho = inv_sqrt_bounds(d_head, SQRT_BITS)
+    v = len(paths.EQKE.rows)
+    scales = [max(row_scale(paths.EQKE.rows[q], paths.EQKE.exp, rho[1]), row_scale(paths.EQKP.rows[q], paths.EQKP.exp, rho[1]))
+              for q in range(v)]
+    ops.add(8 * v)
+    tables = []
+    for mat in (paths.EQKE, paths.EQKP):
+        lo_rows, hi_rows = [], []
+        for q, row in enumerate(mat.rows):
+            top = max(row)
+            ops.add(len(row) - 1)
+            pairs = [exp_fixed_interval(z - top, mat.exp, rho, scales[q], ops) for z in row]
+            ops.add(len(row))
+            lo_rows.append([a for a, _ in pairs])
+            hi_rows.append([b for _, b in pairs])
+        tables += [lo_rows, hi_rows]
+    return tables[0], tables[1], tables[2], tables[3], scales
+
+
+def mulup(a: int, lo: int, hi: int) -> int:
+    """Lemma 5.1: for a real a' <= a and y in [lo, hi] (0 <= lo), a' y <= mulup(a, lo, hi)."""
+    return a * hi if a >= 0 else a * lo
+
+
+def threshold(a: int, lo: int, hi: int) -> int | None | bool:
+    """Lemma 5.4: tau with  (mulup(u, lo, hi) < a  iff  u < tau)  for all integers u.
+
+    Returns an int tau, None for tau = +infinity (every u), False for tau = -infinity (no u).
+    """
+    if a > 0:
+        return None if hi == 0 else -((-a) // hi)
+    return False if lo == 0 else -((-a) // lo)
+
+
+def pessimisations(U: IntMatrix, V: IntMatrix, P: IntMatrix, ops: OpCounter) -> tuple[IntMatrix, IntMatrix]:
+    """D[m][q] = max_{x != m} dU_m[q,x] and R[m][t] = max_{x != m} (dV_m[t,x] + PVOU*_m[x]) (section 2).
+
+    U = EUPU, V = EVOU, P = PVOU as integers at one common scale.
+    """
+    v, n = len(U), len(P)
+    D: IntMatrix = []
+    R: IntMatrix = []
+    for m in range(v):
+        others = [x for x in range(v) if x != m]
+        pstar = [max(P[p][x] - P[p][m] for p in range(n)) for x in others]  # PVOU*_m over x != m
+        ops.add(2 * n * (v - 1))
+        D.append([max(U[q][x] for x in others) - U[q][m] for q in range(v)])
+        R.append([max(V[t][x] + s for x, s in zip(others, pstar)) - V[t][m] for t in range(v)])
+        ops.add(v * (v - 1) + v * (2 * (v - 1)) + 2 * v)
+    return D, R
+
+
+def sort_positions(row: list[int], ops: OpCounter) -> list[int]:
+    """The non-query positions 0..n-2 in ascending order of EQKP[q, p] (exact; Lemma 4.4)."""
+    order: list[int] = []
+    for p in range(len(row) - 1):  # insertion sort with counted comparisons
+        i = len(order)
+        while i > 0:
+            ops.add(1)
+            if row[order[i - 1]] <= row[p]:
+                break
+            i -= 1
+        order.insert(i, p)
+    return order
+
+
+def position_sums(order: list[int], Plo: list[int], Phi: list[int], ops: OpCounter) -> dict[tuple[int, str], tuple[int, int, int, int]]:
+    """For each c in 1..n-1 and o in {lo, hi}: (Xlo, Xhi, Ylo, Yhi) of the arrangement N_o (section 5, item 4).
+
+    N_lo = the c lowest-EQKP non-query positions, N_hi = the c highest; X sums pi over the
+    other non-query positions (the max copies), Y over N.
+    """
+    out = {}
+    b = len(order)
+    for c in range(1, b + 1):
+        for o, N in (("lo", order[:c]), ("hi", order[b - c:])):
+            M = [p for p in order if p not in N]
+            out[(c, o)] = (sum(Plo[p] for p in M), sum(Phi[p] for p in M), sum(Plo[p] for p in N), sum(Phi[p] for p in N))
+            ops.add(2 * max(len(M) - 1, 0) + 2 * max(len(N) - 1, 0))
+    return out
+
+
+def zero_case(q: int, m: int, U: IntMatrix, V: IntMatrix, P: IntMatrix, wlo: list[int], whi: list[int], ops: OpCounter) -> bool:
+    """Lemma 6.1: the sequence (m, ..., m, q) is correct if, for every x != m,
+    sum_p mulup(H_p(x), wlo_p, whi_p) < 0 with H_p(x) = dU_m[q,x] + dV_m[t_p,x] + dP_m[p,x] exact.
+    """
+    n, v = len(P), len(U)
+    Uq, Vm, Vq = U[q], V[m], V[q]
+    for x in range(v):
+        if x == m:
+            continue
+        base = Uq[x] - Uq[m] + Vm[x] - Vm[m]
+        total = 0
+        for p in range(n - 1):
+            total += mulup(base + P[p][x] - P[p][m], wlo[p], whi[p])
+        hq = Uq[x] - Uq[m] + Vq[x] - Vq[m] + P[n - 1][x] - P[n - 1][m]
+        total += mulup(hq, wlo[n - 1], whi[n - 1])
+        ops.add(4 + 6 * (n - 1) + 7 + 1)
+        if total >= 0:
+            return False
+    return True
+
+
+def cubic_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
+    """Decide every case of the cubic split (docs/proofs/cubic.md sections 4-7)."""
+    U, V, P = common_scale(paths.EUPU, paths.EVOU, paths.PVOU)
+    v, n = len(U), len(P)
+    Elo, Ehi, Plo, Phi, _ = exp_tables(paths, d_head, ops)
+    D, R = pessimisations(U, V, P, ops)
+    zero: dict[tuple[int, int], bool] = {}
+    values: dict[tuple[int, int, int], tuple[int, ...]] = {}
+    for q in range(v):
+        order = sort_positions(paths.EQKP.rows[q], ops)
+        sums = position_sums(order, Plo[q], Phi[q], ops)
+        pq_lo, pq_hi = Plo[q][n - 1], Phi[q][n - 1]
+        Elo_q, Ehi_q = Elo[q], Ehi[q]
+        for m in range(q, v):
+            # Lemma 6.1: the c = 0 case (needs a non-query position holding m when q < m).
+            if q == m or n >= 2:
+                wlo = [Elo_q[m] * Plo[q][p] for p in range(n - 1)] + [Elo_q[q] * pq_lo]
+                whi = [Ehi_q[m] * Phi[q][p] for p in range(n - 1)] + [Ehi_q[q] * pq_hi]
+                ops.add(2 * n)
+                zero[(q, m)] = zero_case(q, m, U, V, P, wlo, whi, ops)
+            cmax = n - 1 if q == m else n - 2
+            if cmax < 1:
+                continue
+            # Lemma 5.2: u(t) = mulup(G(t), Elo, Ehi), G(t) = D_m[q] + R_m[t], for t <= m.
+            Dmq, Rm = D[m][q], R[m]
+            u = []
+            for t in range(m + 1):
+                g = Dmq + Rm[t]
+                u.append(g * Ehi_q[t] if g >= 0 else g * Elo_q[t])
+            ops.add(3 * (m + 1))
+            uq, um, uk = u[q], u[m], u[:m]
+            for c in range(1, cmax + 1):
+                # Lemma 5.3 / 5.4: certified iff u(k) < tau_lo and u(k) < tau_hi.
+                taus = []
+                for o in ("lo", "hi"):
+                    xlo, xhi, ylo, yhi = sums[(c, o)]
+                    a = -(mulup(uq, pq_lo, pq_hi) + mulup(um, xlo, xhi))
+                    taus.append(threshold(a, ylo, yhi))
+                    ops.add(8)
+                if any(t is False for t in taus):
+                    values[(q, m, c)] = ()
+                    continue
+                finite = [t for t in taus if t is not None]
+                if not finite:
+                    values[(q, m, c)] = tuple(range(m))
+                    continue
+                tau = min(finite)
+                values[(q, m, c)] = tuple(k for k in range(m) if uk[k] < tau)
+                ops.add(len(finite) - 1 + m)
+    return CubicCases(n_ctx=n, zero=zero, values=values)
