@@ -1,0 +1,222 @@
+"""The exhaustive exact sweep of the brute-force strategy (docs/proofs/brute_force.md, sections 5-7).
+
+Claim established by ``sweep``: ``result.proved`` is the number of sequences t in {0..v-1}^n
+for which it PROVED logit(x) < logit(max t) for every x != max t, and (with ``want_mask``)
+``result.mask[i]`` is True exactly for those sequences (lexicographic index i = sum_p t_p v^(n-1-p)).
+
+Organisation. Sequences are grouped by (q, m) = (query token, max token), q <= m. Within a
+group every free position (0..n-2) holds a token <= m, and when q < m at least one holds m;
+the group is the disjoint union over j (the first free position holding m) of the boxes
+    [0, m)^j x {m} x [0, m]^(n-2-j)   (q < m),        [0, m]^(n-1)   (q = m).
+For a box the upper bounds S_hi(x) = sum_p T_hi[p, t_p, x] of every sequence are formed by
+int64 broadcasting (one row per sequence, one column per competitor), in chunks, and a
+sequence is proved when max_x S_hi(x) < 0. Sequences not proved are gathered; those with
+max_x S_lo(x) >= 0 are certainly incorrect; the rest are re-decided one by one by
+checker.decide.decide_sequence at full precision.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from checker.decide import decide_sequence
+from checker.ops import OpCounter
+from checker.paths import ExactPaths
+from checker.sqrt_bounds import inv_sqrt_bounds
+from checker.strategies.brute_force_tables import (
+    SQRT_BITS,
+    BlockDiffs,
+    LogitTables,
+    QueryFactors,
+    attention_factors,
+    block_upper,
+    logit_tables,
+    rows_bounds,
+)
+
+CHUNK_ELEMENTS = 1 << 19  # int64 entries per broadcast chunk (about 4 MB: stays in cache)
+
+Box = list[tuple[int, int]]  # one half-open interval [lo, hi) of tokens per free position
+
+
+@dataclass
+class SweepResult:
+    """Counts of one exhaustive sweep; ``mask`` only when requested."""
+
+    proved: int = 0
+    fast_proved: int = 0
+    second_proved: int = 0
+    fast_refuted: int = 0
+    fallback_proved: int = 0
+    fallback_not_proved: int = 0
+    fallback_sequences: list[tuple[int, ...]] = field(default_factory=list)
+    mask: np.ndarray | None = None
+    ns: dict[str, int] = field(default_factory=dict)  # wall time per phase, nanoseconds
+
+
+def boxes(q: int, m: int, k: int) -> list[Box]:
+    """The disjoint boxes of free-position tokens (k free positions) of the group (q, m), q <= m."""
+    if q == m:
+        return [[(0, m + 1)] * k]
+    out = []
+    for j in range(k):
+        box = [(0, m)] * j + [(m, m + 1)] + [(0, m + 1)] * (k - 1 - j)
+        if all(hi > lo for lo, hi in box):
+            out.append(box)
+    return out
+
+
+def chunks(box: Box, row_width: int) -> list[tuple[tuple[int, ...], Box]]:
+    """Split a box into (fixed prefix tokens, sub-box of the remaining positions) pieces.
+
+    Each piece has at most max(CHUNK_ELEMENTS, one split row) * row_width int64 entries: the
+    first positions are fixed one value at a time until the rest fits, and the next position's
+    interval is cut into slices. The pieces are disjoint and cover the box, in lexicographic order.
+    """
+    k = len(box)
+    sizes = [hi - lo for lo, hi in box]
+    rest = 1
+    f = k  # positions f+1.. are kept whole; position f is sliced; positions < f are fixed
+    while f > 0 and rest * sizes[f - 1] * row_width <= CHUNK_ELEMENTS:
+        f -= 1
+        rest *= sizes[f]
+    if f == 0:
+        return [((), list(box))]
+    # positions f.. have product rest; position f-1 is sliced so that slice * rest fits
+    f -= 1
+    step = max(1, CHUNK_ELEMENTS // (rest * row_width))
+    lo_f, hi_f = box[f]
+    out = []
+    for prefix in itertools.product(*(range(lo, hi) for lo, hi in box[:f])):
+        for a in range(lo_f, hi_f, step):
+            out.append((tuple(prefix), [(a, min(a + step, hi_f))] + list(box[f + 1 :])))
+    return out
+
+
+def _grid(base: np.ndarray, T: np.ndarray, first_pos: int, sub: Box, ops: OpCounter) -> np.ndarray:
+    """Rows base + sum_i T[first_pos + i, t_i] over the product of the intervals of ``sub`` (lexicographic)."""
+    S = base[None, :]
+    for i, (lo, hi) in enumerate(sub):
+        S = (S[:, None, :] + T[first_pos + i, lo:hi][None, :, :]).reshape(-1, T.shape[2])
+        ops.add(S.size)
+    return S
+
+
+def _tokens_of_rows(rows: np.ndarray, q: int, prefix: tuple[int, ...], sub: Box, n: int) -> np.ndarray:
+    """The full token sequences [len(rows), n] of the given row numbers of a chunk."""
+    out = np.empty((len(rows), n), dtype=np.int64)
+    for i, t in enumerate(prefix):
+        out[:, i] = t
+    sizes = [hi - lo for lo, hi in sub]
+    if sizes:
+        idx = np.unravel_index(rows, sizes)
+        for i, (lo, _) in enumerate(sub):
+            out[:, len(prefix) + i] = idx[i] + lo
+    out[:, n - 1] = q
+    return out
+
+
+def _seq_index(tokens: np.ndarray, v: int) -> np.ndarray:
+    """Lexicographic index sum_p t_p v^(n-1-p) of each row."""
+    idx = np.zeros(len(tokens), dtype=np.int64)
+    for p in range(tokens.shape[1]):
+        idx = idx * v + tokens[:, p]
+    return idx
+
+
+def sweep(paths: ExactPaths, d_head: int, ops: OpCounter, want_mask: bool = False) -> SweepResult:
+    """Decide every sequence exactly; count (and optionally mark) the ones PROVED correct."""
+    clock = time.perf_counter_ns
+    v = paths.EUPU.shape[1]
+    n = paths.PVOU.shape[0]
+    res = SweepResult()
+    res.ns = {"tables": 0, "fast": 0, "second": 0, "fallback": 0}
+    if want_mask:
+        res.mask = np.zeros(v**n, dtype=bool)
+    if v < 2:
+        return res  # no competitor exists (v = 1): certify nothing, which is always sound
+    t0 = clock()
+    rho_lo, rho_hi = inv_sqrt_bounds(d_head, SQRT_BITS)
+    tabs = logit_tables(paths, n, ops)
+    res.ns["tables"] += clock() - t0
+    k = n - 1
+    for q in range(v):
+        t0 = clock()
+        fac = attention_factors(paths, q, rho_lo, rho_hi, ops)
+        res.ns["tables"] += clock() - t0
+        for m in range(q, v):
+            t0 = clock()
+            T_hi, diffs = block_upper(fac, tabs, q, m, ops)
+            t1 = clock()
+            res.ns["tables"] += t1 - t0
+            undecided = _sweep_group(T_hi, q, m, k, v, n, res, ops)
+            res.ns["fast"] += clock() - t1
+            if undecided is not None:
+                _settle(paths, d_head, fac, tabs, diffs, undecided, v, res, ops)
+    return res
+
+
+def _sweep_group(T: np.ndarray, q: int, m: int, k: int, v: int, n: int, res: SweepResult, ops: OpCounter) -> np.ndarray | None:
+    """Fast-path every sequence of group (q, m) with the upper table T; return the tokens of those not proved."""
+    width = T.shape[2]
+    base = T[n - 1, q]
+    left: list[np.ndarray] = []
+    for box in boxes(q, m, k):
+        for prefix, sub in chunks(box, width):
+            b = base.copy()
+            for i, t in enumerate(prefix):
+                b += T[i, t]
+            ops.add(len(prefix) * width)
+            S = _grid(b, T, len(prefix), sub, ops)
+            proved = S.max(axis=1) < 0
+            ops.add(S.size)  # (width - 1) compares for the max and one for the sign, per row
+            c = int(proved.sum())
+            res.proved += c
+            res.fast_proved += c
+            if c < len(proved) or res.mask is not None:
+                rows_all = np.arange(len(proved))
+                if res.mask is not None and c:
+                    res.mask[_seq_index(_tokens_of_rows(rows_all[proved], q, prefix, sub, n), v)] = True
+                if c < len(proved):
+                    left.append(_tokens_of_rows(rows_all[~proved], q, prefix, sub, n))
+    return np.concatenate(left) if left else None
+
+
+def _settle(paths: ExactPaths, d_head: int, fac: QueryFactors, tabs: LogitTables, diffs: BlockDiffs,
+            tokens: np.ndarray, v: int, res: SweepResult, ops: OpCounter) -> None:
+    """Sequences of one group the fast path did not prove.
+
+    Second pass with per-sequence normalised weights: proved when max_x S_hi < 0, certainly
+    incorrect when max_x S_lo >= 0; every other sequence is decided by decide_sequence.
+    """
+    t0 = time.perf_counter_ns()
+    S_lo, S_hi = rows_bounds(fac, tabs, diffs, tokens, ops)
+    proved = S_hi.max(axis=1) < 0
+    refuted = S_lo.max(axis=1) >= 0
+    ops.add(2 * S_hi.size)
+    c = int(proved.sum())
+    res.proved += c
+    res.second_proved += c
+    res.fast_refuted += int(refuted.sum())
+    if res.mask is not None and c:
+        res.mask[_seq_index(tokens[proved], v)] = True
+    res.ns["second"] += time.perf_counter_ns() - t0
+    t0 = time.perf_counter_ns()
+    for row in tokens[~proved & ~refuted]:
+        seq = tuple(int(t) for t in row)
+        res.fallback_sequences.append(seq)
+        if decide_sequence(paths, d_head, seq, ops):
+            res.proved += 1
+            res.fallback_proved += 1
+            if res.mask is not None:
+                res.mask[_seq_index(np.array([seq], dtype=np.int64), v)] = True
+        else:
+            res.fallback_not_proved += 1
+    res.ns["fallback"] += time.perf_counter_ns() - t0
+
+
+__all__ = ["SweepResult", "boxes", "chunks", "sweep"]

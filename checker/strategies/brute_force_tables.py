@@ -1,0 +1,284 @@
+"""Fixed-point enclosures used by the brute-force check (docs/proofs/brute_force.md, sections 2-4).
+
+Everything here is exact integer arithmetic; numpy int64 arrays are used only for integer
+vectorisation, and every quantity that enters an int64 array is bounded first (the bounds
+are asserted from the actual data, not assumed).
+
+Claims established:
+- ``attention_factors(paths, q, rho_lo, rho_hi, ops)``: integer arrays (lo, hi, e) with
+  lo[i] 2^-e[i] <= exp(rho (S[i] - max S)) <= hi[i] 2^-e[i] for the rows S = EQKE[q, :] (tokens)
+  and S = EQKP[q, :] (positions), for every rho in [rho_lo, rho_hi]; 0 <= lo <= hi <= 2^FACTOR_BITS.
+- ``logit_tables(paths, n, weight_bits)``: floor(M 2^g) for M = EUPU, EVOU, PVOU, with
+  a scale g chosen so that every product and sum formed by ``block_tables`` fits in int64.
+- ``block_upper(fac, tabs, q, m, ops)``: for a query q and a max m, an integer table with
+      C w_p(t) h_p(x_j) 2^g <= T_hi[p, t, j]
+  for every position p, key token t <= m and competitor x_j != m, where
+  w_p(t) = exp(rho (EQKE[q,t] + EQKP[q,p])), h_p(x) is the logit difference of semantics.md
+  for a sequence with query q, max m and t_p = t, and C > 0 is one constant for the group.
+- ``rows_bounds(...)``: the same with lower and upper bounds for given sequences, with one
+  positive constant per sequence (higher relative precision for the sequence's own weights).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from checker.dyadic import DMatrix
+from checker.exp_bounds import exp_interval
+from checker.ops import OpCounter
+from checker.paths import ExactPaths
+
+FACTOR_BITS = 30  # mantissa width of one attention factor: products of two fit in 2^60
+EXP_BITS = 48  # relative precision requested from each exp enclosure
+SQRT_BITS = 96  # relative precision of the enclosure of 1/sqrt(d_head)
+INT64_LIMIT = 1 << 62  # every int64 magnitude formed here stays below this (2^63 is the hard limit)
+
+
+def _floor_scaled(x: Fraction, e: int) -> int:
+    """floor(x 2^e), exactly."""
+    a, b = x.numerator, x.denominator
+    return (a << e) // b if e >= 0 else a // (b << -e)
+
+
+def _ceil_scaled(x: Fraction, e: int) -> int:
+    """ceil(x 2^e), exactly."""
+    return -_floor_scaled(-x, e)
+
+
+def mantissa_enclosure(lo: Fraction, hi: Fraction, bits: int) -> tuple[int, int, int]:
+    """Integers (a, b, e) with a 2^-e <= lo, hi <= b 2^-e, 0 <= a <= b <= 2^bits and b > 2^(bits-1).
+
+    Requires 0 <= lo <= hi and hi > 0. The exponent is chosen from hi so that b never exceeds
+    2^bits; the relative width of (a, b) is that of (lo, hi) plus one unit in the last place.
+    """
+    if not (0 <= lo <= hi) or hi <= 0:
+        raise ValueError("mantissa_enclosure needs 0 <= lo <= hi, hi > 0")
+    # first guess from bit lengths, then correct: want 2^(bits-1) < hi 2^e <= 2^bits
+    e = bits - (hi.numerator.bit_length() - hi.denominator.bit_length())
+    while _ceil_scaled(hi, e) > (1 << bits):
+        e -= 1
+    while _ceil_scaled(hi, e + 1) <= (1 << bits):
+        e += 1
+    b = _ceil_scaled(hi, e)
+    a = _floor_scaled(lo, e)
+    return a, b, e
+
+
+@dataclass(frozen=True)
+class Factors:
+    """lo[i] 2^-e[i] <= factor_i <= hi[i] 2^-e[i] (int64 arrays, 0 <= lo <= hi <= 2^FACTOR_BITS)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    e: np.ndarray
+
+
+def _row_factors(row: tuple[int, ...], exp: int, rho_lo: Fraction, rho_hi: Fraction, ops: OpCounter) -> Factors:
+    """Enclosures of exp(rho (row[i] - max row) 2^exp) for every rho in [rho_lo, rho_hi] (rho_lo > 0)."""
+    top = max(row)
+    unit = Fraction(1 << exp) if exp >= 0 else Fraction(1, 1 << -exp)
+    los, his, es = [], [], []
+    for r in row:
+        y = (r - top) * unit  # exact, <= 0
+        # rho y ranges over [rho_hi y, rho_lo y] because y <= 0 and rho_lo <= rho <= rho_hi
+        lo, hi = exp_interval(rho_hi * y, rho_lo * y, EXP_BITS)
+        a, b, e = mantissa_enclosure(lo, hi, FACTOR_BITS)
+        los.append(a)
+        his.append(b)
+        es.append(e)
+    # counted: the max (len-1 compares), one subtraction and two products per entry, and two
+    # exp evaluations (the interval's endpoints) per entry
+    ops.add(len(row) - 1 + 5 * len(row))
+    return Factors(np.array(los, dtype=np.int64), np.array(his, dtype=np.int64), np.array(es, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class QueryFactors:
+    """Attention factors of one query q: ``tok`` indexed by key token t, ``pos`` by position p."""
+
+    tok: Factors
+    pos: Factors
+
+
+def attention_factors(paths: ExactPaths, q: int, rho_lo: Fraction, rho_hi: Fraction, ops: OpCounter) -> QueryFactors:
+    """Enclosures of exp(rho (EQKE[q,t] - max_t EQKE[q,t])) and exp(rho (EQKP[q,p] - max_p EQKP[q,p])).
+
+    Since exp(rho (EQKE[q,t] + EQKP[q,p])) = K_q * tok(t) * pos(p) with the constant
+    K_q = exp(rho (max EQKE[q] + max EQKP[q])) > 0, these two vectors determine every attention
+    weight of query q up to one positive factor.
+    """
+    return QueryFactors(
+        tok=_row_factors(paths.EQKE.rows[q], paths.EQKE.exp, rho_lo, rho_hi, ops),
+        pos=_row_factors(paths.EQKP.rows[q], paths.EQKP.exp, rho_lo, rho_hi, ops),
+    )
+
+
+def _floor_matrix(M: DMatrix, g: int) -> np.ndarray:
+    """floor(M 2^g) entrywise as int64 (asserts every entry is below INT64_LIMIT in magnitude)."""
+    s = M.exp + g
+    rows = [[(x << s) if s >= 0 else (x >> -s) for x in r] for r in M.rows]
+    for r in rows:
+        for x in r:
+            if not -INT64_LIMIT < x < INT64_LIMIT:
+                raise OverflowError("brute-force: a fixed-point logit entry does not fit in int64")
+    return np.array(rows, dtype=np.int64).reshape(M.shape)
+
+
+def _max_row_range(M: DMatrix) -> Fraction:
+    """max_i (max_j M[i,j] - min_j M[i,j]), exactly."""
+    r = max(max(row) - min(row) for row in M.rows)
+    return Fraction(r << M.exp) if M.exp >= 0 else Fraction(r, 1 << -M.exp)
+
+
+@dataclass(frozen=True)
+class LogitTables:
+    """EU = floor(EUPU 2^g), EV = floor(EVOU 2^g), PV = floor(PVOU 2^g) as int64; ``hbound`` >= |h_f|.
+
+    ``hbound`` is an exact integer bound on every fixed-point difference
+    h_f = (EU[q,x]-EU[q,m]) + (EV[t,x]-EV[t,m]) + (PV[p,x]-PV[p,m]); ``weight_bits`` = F.
+    """
+
+    EU: np.ndarray
+    EV: np.ndarray
+    PV: np.ndarray
+    g: int
+    weight_bits: int
+    hbound: int
+
+
+ROUNDING_SLACK = 3  # |h 2^g - h_f| < 3: each of the three floor differences is off by less than 1
+
+
+def weight_bits_for(n: int) -> int:
+    """F: the fixed-point width of block weights, balanced against the logit scale (see the doc, 4)."""
+    nb = max(1, (n - 1).bit_length())  # n <= 2^nb
+    return (60 - nb) // 2
+
+
+def logit_tables(paths: ExactPaths, n: int, ops: OpCounter) -> LogitTables:
+    """Fixed-point logit tables with a scale g such that n 2^F (hbound + 3) < INT64_LIMIT.
+
+    Proof of the bound: |h 2^g| <= R 2^g with R the sum of the three maximal row ranges, and
+    |h_f - h 2^g| < 3, so |h_f| <= ceil(R 2^g) + 2; g is chosen so that R 2^g <= 2^L with
+    n 2^(F + L + 1) <= INT64_LIMIT, and the final bound is re-checked from the integer tables.
+    """
+    F = weight_bits_for(n)
+    nb = max(1, (n - 1).bit_length())
+    R = _max_row_range(paths.EUPU) + _max_row_range(paths.EVOU) + _max_row_range(paths.PVOU)
+    ops.add(3 * (paths.EUPU.shape[0] + paths.EVOU.shape[0] + paths.PVOU.shape[0]))
+    L = 62 - nb - F - 2  # budget for R 2^g in bits
+    g = L - (R.numerator.bit_length() - R.denominator.bit_length() + 1) if R > 0 else L
+    while R * (Fraction(2) ** g) > (1 << L):  # bit-length guess may be one off
+        g -= 1
+    EU, EV, PV = (_floor_matrix(M, g) for M in (paths.EUPU, paths.EVOU, paths.PVOU))
+    ops.add(EU.size + EV.size + PV.size)
+    # exact bound from the integer tables: |h_f| <= sum of the three maximal row ranges
+    hb = sum(int((A.max(axis=1) - A.min(axis=1)).max()) for A in (EU, EV, PV))
+    if n * (1 << F) * (hb + ROUNDING_SLACK) >= INT64_LIMIT:
+        raise OverflowError("brute-force: fixed-point scale too large for int64 (internal error)")
+    return LogitTables(EU, EV, PV, g, F, hb)
+
+
+def _shift_to_fixed(Wl: np.ndarray, Wh: np.ndarray, E: np.ndarray, Emin: np.ndarray, F: int) -> tuple[np.ndarray, np.ndarray]:
+    """floor / ceil of W 2^-(E - Emin + 60 - F): a fixed-point scale shared by entries with the same Emin.
+
+    Requires 0 <= Wl <= Wh <= 2^60 and E >= Emin; then the results lie in [0, 2^F].
+    """
+    s = E - Emin + (2 * FACTOR_BITS - F)
+    np.minimum(s, 62, out=s)  # every product is <= 2^60 < 2^62, so a shift by 62 gives floor 0 / ceil 0 or 1
+    wl = Wl >> s
+    wh = -((-Wh) >> s)
+    if wh.size and (int(wh.max()) > (1 << F) or int(wl.min()) < 0):
+        raise OverflowError("brute-force: block weight out of range (internal error)")
+    return wl, wh
+
+
+def block_weights(fac: QueryFactors, m: int, F: int, ops: OpCounter) -> tuple[np.ndarray, np.ndarray]:
+    """Integer arrays wl, wh [n, m+1] with wl[p,t] <= C w_p(t) <= wh[p,t] <= 2^F for one constant C > 0.
+
+    Products of two factors are at most 2^(2 FACTOR_BITS) = 2^60 (exact in int64) with exponent
+    e_tok[t] + e_pos[p]; all are shifted right by (exponent - min exponent + 60 - F), rounding
+    down for wl and up for wh, i.e. multiplied by the common 2^-(60 - F - min exponent).
+    """
+    tl, th, te = fac.tok.lo[: m + 1], fac.tok.hi[: m + 1], fac.tok.e[: m + 1]
+    pl, ph, pe = fac.pos.lo, fac.pos.hi, fac.pos.e
+    E = pe[:, None] + te[None, :]
+    ops.add(4 * E.size)
+    return _shift_to_fixed(pl[:, None] * tl[None, :], ph[:, None] * th[None, :], E, E.min(), F)
+
+
+def row_weights(fac: QueryFactors, tokens: np.ndarray, F: int, ops: OpCounter) -> tuple[np.ndarray, np.ndarray]:
+    """Integer arrays wl, wh [rows, n] with wl[r,p] <= C_r w_p(t_p) <= wh[r,p] <= 2^F, C_r > 0 per sequence r.
+
+    The same as block_weights, but normalised per sequence (row), so the largest weight of every
+    sequence keeps F bits whatever the other tokens of the group do.
+    """
+    tl, th, te = fac.tok.lo[tokens], fac.tok.hi[tokens], fac.tok.e[tokens]
+    E = te + fac.pos.e[None, :]
+    ops.add(4 * E.size)
+    return _shift_to_fixed(tl * fac.pos.lo[None, :], th * fac.pos.hi[None, :], E, E.min(axis=1, keepdims=True), F)
+
+
+@dataclass(frozen=True)
+class BlockDiffs:
+    """Fixed-point logit differences of group (q, m): h_f[p, t, j] = du[j] + dv[t, j] + dp[p, j]."""
+
+    cols: np.ndarray  # competitors x_j != m, increasing
+    du: np.ndarray  # [v-1]   EU[q, x_j] - EU[q, m]
+    dv: np.ndarray  # [m+1, v-1]  EV[t, x_j] - EV[t, m]
+    dp: np.ndarray  # [n, v-1]  PV[p, x_j] - PV[p, m]
+
+
+def block_diffs(tabs: LogitTables, q: int, m: int, ops: OpCounter) -> BlockDiffs:
+    """The fixed-point differences of group (q, m); |h_f| <= tabs.hbound and |h 2^g - h_f| < 3."""
+    v = tabs.EU.shape[1]
+    cols = np.concatenate([np.arange(m), np.arange(m + 1, v)])
+    du = tabs.EU[q, cols] - tabs.EU[q, m]
+    dv = tabs.EV[: m + 1, cols] - tabs.EV[: m + 1, m : m + 1]
+    dp = tabs.PV[:, cols] - tabs.PV[:, m : m + 1]
+    ops.add(du.size + dv.size + dp.size)
+    return BlockDiffs(cols, du, dv, dp)
+
+
+def product_upper(wl: np.ndarray, wh: np.ndarray, hf: np.ndarray) -> np.ndarray:
+    """U >= w h 2^g for w in [wl, wh] (w > 0) and h 2^g < hf + 3: wh (hf+3) if hf+3 >= 0 else wl (hf+3)."""
+    hu = hf + ROUNDING_SLACK
+    return np.where(hu >= 0, wh * hu, wl * hu)
+
+
+def product_lower(wl: np.ndarray, wh: np.ndarray, hf: np.ndarray) -> np.ndarray:
+    """L <= w h 2^g for w in [wl, wh] (w > 0) and h 2^g > hf - 3: wl (hf-3) if hf-3 >= 0 else wh (hf-3)."""
+    hl = hf - ROUNDING_SLACK
+    return np.where(hl >= 0, wl * hl, wh * hl)
+
+
+def block_upper(fac: QueryFactors, tabs: LogitTables, q: int, m: int, ops: OpCounter) -> tuple[np.ndarray, BlockDiffs]:
+    """T_hi [n, m+1, v-1] with C w_p(t) h_p(x_j) 2^g <= T_hi[p, t, j] (one constant C > 0 per group)."""
+    wl, wh = block_weights(fac, m, tabs.weight_bits, ops)
+    d = block_diffs(tabs, q, m, ops)
+    hf = d.dv[None, :, :] + (d.dp + d.du[None, :])[:, None, :]
+    T_hi = product_upper(wl[:, :, None], wh[:, :, None], hf)
+    ops.add(2 * hf.size + 4 * hf.size)
+    return T_hi, d
+
+
+def rows_bounds(fac: QueryFactors, tabs: LogitTables, d: BlockDiffs, tokens: np.ndarray, ops: OpCounter) -> tuple[np.ndarray, np.ndarray]:
+    """For sequences ``tokens`` [rows, n] of group (q, m): S_lo, S_hi [rows, v-1] with
+    S_lo[r, j] <= C_r sum_p w_p h_p(x_j) 2^g <= S_hi[r, j] (C_r > 0 per row).
+
+    Every term is at most 2^F (hbound + 3) in magnitude and n such terms are summed, below
+    INT64_LIMIT by the choice of g (logit_tables).
+    """
+    wl, wh = row_weights(fac, tokens, tabs.weight_bits, ops)
+    n = tokens.shape[1]
+    S_lo = np.zeros((len(tokens), len(d.cols)), dtype=np.int64)
+    S_hi = np.zeros_like(S_lo)
+    for p in range(n):
+        hf = d.dv[tokens[:, p]] + (d.dp[p] + d.du)[None, :]
+        S_hi += product_upper(wl[:, p : p + 1], wh[:, p : p + 1], hf)
+        S_lo += product_lower(wl[:, p : p + 1], wh[:, p : p + 1], hf)
+        ops.add(2 * hf.size + 10 * hf.size)
+    return S_lo, S_hi
