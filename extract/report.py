@@ -1,0 +1,407 @@
+"""Summaries of sweep results: statistics per family and knob, Pareto frontiers, plots.
+
+Only rows whose verdict is "ok" (the independent checker certified at least the claim) enter the
+statistics and plots; every other row is counted and listed, never averaged in. A row's *bound* is
+the checker-certified count / v^n; its *normalised bound* divides by the brute-force bound of the
+same model (same weights SHA-256) when that row exists and is "ok".
+
+The Pareto frontier of a set of (cost, bound) points is the set of points that no other point
+dominates, where q dominates p when q.cost <= p.cost and q.bound >= p.bound with one of them strict
+(cheaper or tighter). Identical points are either all on the frontier or all off it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from extract.sweep import JOURNAL, RESULTS_FORMAT, RESULTS_JSON, SweepError, latest_rows, read_journal
+
+REPORT_MD = "report.md"
+SUMMARY_JSON = "summary.json"
+PLOT_FRONTIER = "bound_vs_ops.png"
+PLOT_FAMILIES = "bounds_by_family.png"
+
+
+class ReportError(Exception):
+    """A missing, empty or malformed results folder: one line naming the file and what was expected."""
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_rows(results_dir: Path) -> list[dict[str, Any]]:
+    """The latest row of every (seed, strategy) in ``results_dir`` (journal first, else results.json)."""
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise ReportError(f"{results_dir}: no such results folder; expected the --results folder of a sweep")
+    try:
+        if (results_dir / JOURNAL).exists():
+            rows = list(latest_rows(read_journal(results_dir)).values())
+        elif (results_dir / RESULTS_JSON).exists():
+            rows = _rows_from_results_json(results_dir / RESULTS_JSON)
+        else:
+            raise ReportError(f"{results_dir}: no {JOURNAL} or {RESULTS_JSON}; expected the --results folder of a sweep")
+    except SweepError as e:
+        raise ReportError(str(e)) from None
+    if not rows:
+        raise ReportError(f"{results_dir / JOURNAL}: no rows yet; run the sweep first")
+    return sorted(rows, key=lambda r: (r["seed"], r["strategy"]))
+
+
+def _rows_from_results_json(path: Path) -> list[dict[str, Any]]:
+    try:
+        obj = json.loads(path.read_text())
+    except (ValueError, OSError) as e:
+        raise ReportError(f"{path}: not readable JSON ({e})") from None
+    if not isinstance(obj, dict) or obj.get("format") != RESULTS_FORMAT or not isinstance(obj.get("rows"), list):
+        raise ReportError(f"{path}: field 'format'/'rows': expected a {RESULTS_FORMAT} object with a rows list")
+    from extract.sweep import _validate_row
+
+    for i, row in enumerate(obj["rows"]):
+        _validate_row(row, f"{path}: rows[{i}]")
+    return obj["rows"]
+
+
+# --------------------------------------------------------------------------------------------
+# Pure computations
+
+
+def pareto_frontier(points: Sequence[tuple[Any, Any]]) -> list[int]:
+    """Indices of the points (cost, bound) that no other point dominates, sorted by (cost, index).
+
+    q dominates p iff q.cost <= p.cost, q.bound >= p.bound and (q.cost < p.cost or q.bound > p.bound).
+    Sort by cost; a point is on the frontier iff its bound is the largest among its cost group and
+    strictly larger than every bound at a strictly smaller cost.
+    """
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], i))
+    best_before: Any = None  # best bound at strictly smaller cost
+    out: list[int] = []
+    i = 0
+    while i < len(order):
+        j = i
+        cost = points[order[i]][0]
+        while j < len(order) and points[order[j]][0] == cost:
+            j += 1
+        group = order[i:j]
+        top = max(points[k][1] for k in group)
+        if best_before is None or top > best_before:
+            out.extend(k for k in group if points[k][1] == top)
+            best_before = top
+        i = j
+    return out
+
+
+def ok_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if r["verdict"] == "ok" and r.get("certified") is not None and r.get("ops") is not None]
+
+
+def bound_of(row: dict[str, Any]) -> Fraction:
+    """The certified bound certified / v^n as an exact fraction."""
+    return Fraction(int(row["certified"]), int(row["n_sequences"]))
+
+
+def brute_force_bounds(rows: Sequence[dict[str, Any]]) -> dict[tuple[int, str], Fraction]:
+    """(seed, weights sha) -> the brute-force bound, for models with an "ok" brute-force row."""
+    return {(r["seed"], r["weights_sha256"]): bound_of(r) for r in ok_rows(rows) if r["family"] == "brute-force"}
+
+
+def normalised(row: dict[str, Any], bf: dict[tuple[int, str], Fraction]) -> Fraction | None:
+    """bound / brute-force bound of the same model, or None when that is unknown (or zero)."""
+    ref = bf.get((row["seed"], row["weights_sha256"]))
+    return None if not ref else bound_of(row) / ref
+
+
+def describe(values: Sequence[float]) -> dict[str, float | int | None]:
+    """n, mean, sample std (0 for one value), min, max, median."""
+    if not values:
+        return {"n": 0, "mean": None, "std": None, "min": None, "max": None, "median": None}
+    return {
+        "n": len(values),
+        "mean": statistics.fmean(values),
+        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "min": min(values),
+        "max": max(values),
+        "median": statistics.median(values),
+    }
+
+
+def group_stats(rows: Sequence[dict[str, Any]], bf: dict[tuple[int, str], Fraction]) -> dict[str, Any]:
+    """Bound statistics (raw and normalised), median op count and median check time of ``rows``."""
+    norm = [normalised(r, bf) for r in rows]
+    return {
+        "bound": describe([float(bound_of(r)) for r in rows]),
+        "normalised": describe([float(x) for x in norm if x is not None]),
+        "ops_median": statistics.median([int(r["ops"]) for r in rows]) if rows else None,
+        "check_seconds_median": _median([r.get("check_seconds") for r in rows]),
+        "search_seconds_median": _median([r.get("search_seconds") for r in rows]),
+    }
+
+
+def _median(xs: Sequence[Any]) -> float | None:
+    vals = [float(x) for x in xs if x is not None]
+    return statistics.median(vals) if vals else None
+
+
+def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The whole summary as plain JSON-able data (see docs/sweep.md for the fields)."""
+    good = ok_rows(rows)
+    bf = brute_force_bounds(rows)
+    verdicts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        verdicts[r["verdict"]] += 1
+    by_family: dict[str, list] = defaultdict(list)
+    by_strategy: dict[str, list] = defaultdict(list)
+    by_knob: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for r in good:
+        by_family[r["family"]].append(r)
+        by_strategy[r["strategy"]].append(r)
+        if r["family"] == "subcubic":
+            for k, v in sorted(r["knobs"].items()):
+                by_knob[k][v].append(r)
+
+    def key(r: dict[str, Any]) -> Fraction:
+        n = normalised(r, bf)
+        return n if n is not None else bound_of(r)
+
+    def frontier_of(rs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        idx = pareto_frontier([(int(r["ops"]), key(r)) for r in rs])
+        return [_point(rs[i], bf) for i in idx]
+
+    per_model: dict[str, list] = defaultdict(list)
+    for r in good:
+        per_model[str(r["seed"])].append(r)
+
+    strategy_stats = {s: group_stats(rs, bf) for s, rs in by_strategy.items()}
+    strat_names = sorted(strategy_stats)
+    strat_points = [(strategy_stats[s]["ops_median"], _mean_key(by_strategy[s], key)) for s in strat_names]
+    strategy_frontier = [{"strategy": strat_names[i], "ops_median": strat_points[i][0],
+                          "mean_bound": float(strat_points[i][1])} for i in pareto_frontier(strat_points)]
+    return {
+        "rows": len(rows),
+        "models": len({r["seed"] for r in rows}),
+        "strategies": len({r["strategy"] for r in rows}),
+        "verdicts": dict(sorted(verdicts.items())),
+        "not_ok": [{"seed": r["seed"], "strategy": r["strategy"], "verdict": r["verdict"], "message": r.get("message", "")}
+                   for r in rows if r["verdict"] != "ok"],
+        "normalised_by_brute_force": bool(bf),
+        "by_family": {f: group_stats(rs, bf) for f, rs in sorted(by_family.items())},
+        "by_subcubic_knob": {k: {v: group_stats(rs, bf) for v, rs in sorted(vals.items())}
+                             for k, vals in sorted(by_knob.items())},
+        "by_strategy": strategy_stats,
+        "frontier_per_model": {s: frontier_of(rs) for s, rs in sorted(per_model.items(), key=lambda kv: int(kv[0]))},
+        "frontier_overall": frontier_of(good),
+        "frontier_strategies": strategy_frontier,
+    }
+
+
+def _mean_key(rows: list[dict[str, Any]], key) -> Fraction:
+    return sum((key(r) for r in rows), Fraction(0)) / len(rows)
+
+
+def _point(row: dict[str, Any], bf: dict[tuple[int, str], Fraction]) -> dict[str, Any]:
+    n = normalised(row, bf)
+    return {"seed": row["seed"], "strategy": row["strategy"], "ops": int(row["ops"]),
+            "bound": row["bound"], "bound_decimal": float(bound_of(row)),
+            "normalised": None if n is None else float(n)}
+
+
+def summary_json(results_dir: Path) -> dict[str, Any]:
+    return summarise(load_rows(results_dir))
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown
+
+
+def _f(x: float | None, digits: int = 4) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def _ops(x: float | int | None) -> str:
+    return "-" if x is None else f"{float(x):.3g}"
+
+
+def _stat_cells(st: dict[str, Any], normalised_col: bool) -> list[str]:
+    b = st["bound"]
+    cells = [str(b["n"]), f"{_f(b['mean'])} +- {_f(b['std'])}", f"{_f(b['min'])} .. {_f(b['max'])}"]
+    if normalised_col:
+        nm = st["normalised"]
+        cells.append("-" if nm["n"] == 0 else f"{_f(nm['mean'])} +- {_f(nm['std'])}")
+    cells += [_ops(st["ops_median"]), _f(st["check_seconds_median"], 3)]
+    return cells
+
+
+def to_markdown(summary: dict[str, Any]) -> str:
+    """The report as markdown tables."""
+    norm = summary["normalised_by_brute_force"]
+    head = ["n", "bound mean +- std", "range"] + (["normalised mean +- std"] if norm else []) + \
+        ["median ops", "median check s"]
+
+    def table(title: str, first: str, groups: dict[str, Any]) -> list[str]:
+        lines = [f"## {title}", "", "| " + " | ".join([first] + head) + " |", "|" + "---|" * (len(head) + 1)]
+        for name, st in groups.items():
+            lines.append("| " + " | ".join([f"`{name}`"] + _stat_cells(st, norm)) + " |")
+        return lines + [""]
+
+    out = ["# Sweep report", "",
+           f"{summary['rows']} rows: {summary['models']} models x {summary['strategies']} strategies. Verdicts: "
+           + ", ".join(f"{k} {v}" for k, v in summary["verdicts"].items()) + ".",
+           "Statistics use only rows whose claim the independent checker accepted (verdict ok). "
+           "Bound = certified sequences / v^n" + ("; normalised = bound / brute-force bound of the same model." if norm
+                                                   else "; no brute-force rows, so nothing is normalised."), ""]
+    out += table("Per strategy family", "family", summary["by_family"])
+    for knob, vals in summary["by_subcubic_knob"].items():
+        out += table(f"Subcubic, grouped by {knob}", knob, vals)
+    out += table("Per strategy", "strategy", dict(sorted(summary["by_strategy"].items())))
+    label = "normalised bound" if norm else "bound"
+    out += ["## Pareto frontier over all models", "",
+            f"Points (seed, strategy) not dominated in (op count, {label}).", "",
+            "| seed | strategy | ops | bound | normalised |", "|---|---|---|---|---|"]
+    for p in summary["frontier_overall"]:
+        out.append(f"| {p['seed']} | `{p['strategy']}` | {_ops(p['ops'])} | {_f(p['bound_decimal'], 6)} | "
+                   f"{_f(p['normalised'], 6)} |")
+    out += ["", "## Pareto frontier of strategies (median ops, mean " + label + " over models)", "",
+            "| strategy | median ops | mean bound |", "|---|---|---|"]
+    for p in summary["frontier_strategies"]:
+        out.append(f"| `{p['strategy']}` | {_ops(p['ops_median'])} | {_f(p['mean_bound'], 6)} |")
+    out += ["", "## Pareto frontier per model", "", "| seed | frontier (strategy: ops, bound) |", "|---|---|"]
+    for seed, pts in summary["frontier_per_model"].items():
+        cells = "; ".join(f"`{p['strategy']}`: {_ops(p['ops'])}, {_f(p['bound_decimal'], 6)}" for p in pts)
+        out.append(f"| {seed} | {cells} |")
+    if summary["not_ok"]:
+        out += ["", "## Rows that are not ok", "", "| seed | strategy | verdict | message |", "|---|---|---|---|"]
+        for r in summary["not_ok"]:
+            out.append(f"| {r['seed']} | `{r['strategy']}` | {r['verdict']} | {r['message'].replace('|', '/')} |")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Plots
+
+FAMILY_COLOURS = {"brute-force": "tab:red", "cubic": "tab:blue", "subcubic": "tab:green", "single-sequence": "tab:gray"}
+
+
+def plot_frontier(rows: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Bound (normalised when possible) vs checker op count, log x, with per-model and overall frontiers."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    good = ok_rows(rows)
+    bf = brute_force_bounds(rows)
+
+    def y(r: dict[str, Any]) -> float:
+        n = normalised(r, bf)
+        return float(n if n is not None else bound_of(r))
+
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
+    for fam in sorted({r["family"] for r in good}):
+        rs = [r for r in good if r["family"] == fam]
+        ax.scatter([max(int(r["ops"]), 1) for r in rs], [y(r) for r in rs], s=10, alpha=0.55,
+                   color=FAMILY_COLOURS.get(fam, "tab:purple"), label=f"{fam} ({len(rs)})", zorder=2)
+    per_model: dict[int, list] = defaultdict(list)
+    for r in good:
+        per_model[r["seed"]].append(r)
+    for rs in per_model.values():
+        idx = pareto_frontier([(int(r["ops"]), y(r)) for r in rs])
+        xs, ys = _steps([max(int(rs[i]["ops"]), 1) for i in idx], [y(rs[i]) for i in idx])
+        ax.plot(xs, ys, color="gray", lw=0.6, alpha=0.35, zorder=1)
+    idx = pareto_frontier([(int(r["ops"]), y(r)) for r in good])
+    xs, ys = _steps([max(int(good[i]["ops"]), 1) for i in idx], [y(good[i]) for i in idx])
+    ax.plot(xs, ys, color="black", lw=1.8, label="frontier (all models)", zorder=3)
+    ax.set_xscale("log")
+    ax.set_xlabel("checker operations (proof length)")
+    ax.set_ylabel("bound / brute-force bound" if bf else "certified bound (accuracy)")
+    ax.set_title(f"Certified bound vs proof length ({len(per_model)} models; grey: per-model frontier)")
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _steps(xs: list[int], ys: list[float]) -> tuple[list[float], list[float]]:
+    """A staircase through the frontier points (the best bound available at each cost)."""
+    if not xs:
+        return [], []
+    sx, sy = [xs[0]], [ys[0]]
+    for x, yy in zip(xs[1:], ys[1:]):
+        sx += [x, x]
+        sy += [sy[-1], yy]
+    return sx, sy
+
+
+def plot_families(rows: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Box plots of the bound per family, and per subcubic attention-error knob value."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    good = ok_rows(rows)
+    bf = brute_force_bounds(rows)
+
+    def y(r: dict[str, Any]) -> float:
+        n = normalised(r, bf)
+        return float(n if n is not None else bound_of(r))
+
+    fams = sorted({r["family"] for r in good})
+    sub = [r for r in good if r["family"] == "subcubic"]
+    errs = sorted({r["knobs"].get("attention_error", "") for r in sub})
+    ncols = 2 if sub else 1
+    fig, axes = plt.subplots(1, ncols, figsize=(6 * ncols, 5), dpi=110, squeeze=False)
+    ax = axes[0][0]
+    ax.boxplot([[y(r) for r in good if r["family"] == f] for f in fams])
+    ax.set_xticks(range(1, len(fams) + 1), fams)
+    ax.set_ylabel("bound / brute-force bound" if bf else "certified bound")
+    ax.set_title("Bound per strategy family")
+    ax.grid(True, axis="y", alpha=0.25)
+    if sub:
+        ax = axes[0][1]
+        ax.boxplot([[y(r) for r in sub if r["knobs"].get("attention_error") == e] for e in errs])
+        ax.set_xticks(range(1, len(errs) + 1), errs, rotation=60, ha="right", fontsize=7)
+        ax.set_title("Subcubic: bound per attention_error knob")
+        ax.grid(True, axis="y", alpha=0.25)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Everything
+
+
+def write_report(results_dir: Path, out_dir: Path, plots: bool = True) -> dict[str, str]:
+    """Write report.md, summary.json and (unless plots=False) the two PNGs into ``out_dir``."""
+    rows = load_rows(results_dir)
+    summary = summarise(rows)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"markdown": str(out_dir / REPORT_MD), "json": str(out_dir / SUMMARY_JSON)}
+    (out_dir / REPORT_MD).write_text(to_markdown(summary))
+    (out_dir / SUMMARY_JSON).write_text(json.dumps(summary, indent=1, sort_keys=True, default=_json_default) + "\n")
+    if plots and ok_rows(rows):
+        paths["frontier_plot"] = str(plot_frontier(rows, out_dir / PLOT_FRONTIER))
+        paths["family_plot"] = str(plot_families(rows, out_dir / PLOT_FAMILIES))
+    return paths
+
+
+def _json_default(x: Any) -> Any:
+    if isinstance(x, Fraction):
+        return f"{x.numerator}/{x.denominator}"
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
