@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import re
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,9 @@ def _read_torch(path: str | os.PathLike[str]) -> dict[str, tuple[str, np.ndarray
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as e:  # pickle/zip errors of every kind: the file is not a readable state_dict
         msg = str(e).splitlines()[0].split(". ")[0][:160] if str(e) else type(e).__name__
+        if isinstance(e, pickle.UnpicklingError) and "weights_only" in str(e).lower().replace(" ", "_"):
+            raise ModelFileError(path, None, "not a plain state_dict: torch.load(weights_only=True) refuses to unpickle it "
+                                             "(save model.state_dict(), not the module)") from None
         raise ModelFileError(path, None, f"truncated or corrupt torch file ({type(e).__name__}: {msg})") from None
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
