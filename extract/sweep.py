@@ -744,6 +744,8 @@ def add_sweep_parsers(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--results", type=Path, default=Path("out/sweep"), help="results folder (default out/sweep)")
     s.add_argument("--certs", type=Path, default=None, help="certificates folder (default RESULTS/certificates)")
     s.add_argument("--steps", type=int, default=TrainConfig().steps, help="training steps for missing models")
+    s.add_argument("--shape", type=parse_shape, default=ModelConfig(), metavar="V,N,D,DH",
+                   help="model shape d_vocab,n_ctx,d_model,d_head (default 64,4,32,32, the paper's)")
     s.add_argument("--checker", choices=("subprocess", "inprocess"), default="subprocess",
                    help="run the checker in a fresh process per certificate (default) or in the worker")
     s.add_argument("--no-report", action="store_true", help="do not write the report at the end")
@@ -758,6 +760,17 @@ def add_sweep_parsers(subparsers: argparse._SubParsersAction) -> None:
     r.set_defaults(func=cmd_report)
 
 
+def parse_shape(text: str) -> ModelConfig:
+    """``V,N,D,DH`` -> ModelConfig (argparse type: ValueError/TypeError become a usage error)."""
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected four integers d_vocab,n_ctx,d_model,d_head")
+    try:
+        return ModelConfig(*(int(p) for p in parts))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r}: {e}") from None
+
+
 def _user_error(msg: str) -> Exception:
     from extract.cli import UserError
 
@@ -768,6 +781,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         summary = run_sweep(parse_seeds(args.seeds), args.strategies, args.models_dir, args.results,
                             jobs=args.jobs, executor=args.executor, certs_dir=args.certs, steps=args.steps,
+                            config=args.shape,
                             checker=args.checker, progress=not args.quiet, address=args.address)
         counts = {v: sum(r["verdict"] == v for r in summary.rows) for v in VERDICTS}
         print(f"sweep: {len(summary.rows)} rows ({summary.computed} computed, {summary.reused} reused, "

@@ -299,3 +299,51 @@ def test_checker_outcomes_for_good_inflated_and_malformed_certificates(tmp_path,
     assert out.verdict == "fail" and out.certified == res.certified_count
     (tmp_path / "broken.json").write_text('{"format": "compact-proofs-certificate"')
     assert check_certificate_file(tmp_path / "broken.json", mode).verdict == "malformed"
+
+
+def _cli_parser():
+    import argparse
+
+    from extract.sweep import add_sweep_parsers
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--models-dir", type=Path)
+    add_sweep_parsers(parser.add_subparsers(dest="command"))
+    return parser
+
+
+@pytest.mark.skipif("cubic" not in AVAILABLE, reason="the cubic strategy is not available yet")
+def test_sweep_subcommand_runs_resumes_and_reports(tmp_path, capsys):
+    argv = ["--models-dir", str(tmp_path / "models"), "sweep", "--seeds", "1,2", "--strategies", "cubic",
+            "--shape", "6,3,8,8", "--steps", "30", "--results", str(tmp_path / "res"), "--jobs", "1", "--quiet"]
+    args = _cli_parser().parse_args(argv)
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "2 rows (2 computed, 0 reused, 2 models trained)" in out and "ok 2" in out
+    assert (tmp_path / "res" / "report" / "report.md").exists()
+    args = _cli_parser().parse_args(argv)
+    assert args.func(args) == 0
+    assert "2 rows (0 computed, 2 reused, 0 models trained)" in capsys.readouterr().out
+
+
+def test_sweep_subcommand_bad_options(tmp_path):
+    from extract.cli import UserError
+
+    with pytest.raises(SystemExit):
+        _cli_parser().parse_args(["sweep", "--shape", "6,3,8"])
+    args = _cli_parser().parse_args(["--models-dir", str(tmp_path), "sweep", "--seeds", "a,b"])
+    with pytest.raises(UserError, match="--seeds: 'a' is not an integer"):
+        args.func(args)
+
+
+def test_compact_proofs_sweep_is_wired_into_the_cli(tmp_path):
+    from extract.cli import build_parser
+
+    try:
+        build_parser().parse_args(["sweep", "--help"])
+    except SystemExit as e:
+        if e.code != 0:
+            pytest.skip("`compact-proofs sweep` is not registered in extract/cli.py yet")
+    proc = subprocess.run([sys.executable, "-m", "extract.cli", "report", "--results", str(tmp_path / "none")],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 2 and "no such results folder" in proc.stderr and "Traceback" not in proc.stderr
