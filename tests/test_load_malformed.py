@@ -251,3 +251,15 @@ def test_subprocess_prints_no_traceback(tmp_path: Path) -> None:
     assert r.returncode == 2
     assert r.stdout.strip() == f"{bad}: weights.W_E.mantissas[0][0]: expected an integer, got the non-integer number 0.25"
     assert r.stderr == ""
+
+
+def test_the_json_schema_accepts_a_valid_certificate_and_rejects_envelope_errors() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((Path(__file__).resolve().parent.parent / "certificates" / "schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    cert = base_certificate()
+    assert list(validator.iter_errors(cert)) == []
+    for maker in (setting("extra", 1), setting("claim.certified_count", 1.5), setting("version", 2),
+                  deleting("weights.W_O"), setting("weights_sha256", "Z" * 64)):
+        assert list(validator.iter_errors(maker(copy.deepcopy(cert)))) != []
