@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from extract.model import MaxOfKTransformer, ModelWeights, float_paths
+from extract.model import FloatPaths, MaxOfKTransformer, ModelWeights, float_paths, logits_from_paths
+
+EXP_SAFE = 600.0  # exp(600) ~ 1e260: sums of a few such terms stay finite in float64
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,16 @@ def _count(weights: ModelWeights, batch_size: int, progress: bool) -> tuple[int,
     wrong: list[np.ndarray] = []
     try:
         for q in range(v):
-            s = scores[q] - scores[q].max()
-            w = torch.exp(s)  # [t, p], each in (0, 1], the largest is 1
+            # Relative to the query position's own score, so w_{n-1} = 1 and Z >= 1 for every
+            # sequence with this q (no sequence can have all its weights underflow).
+            s = scores[q] - scores[q, q, n - 1]
+            if float(s.max()) > EXP_SAFE:
+                wrong.append(_per_sequence_wrong(paths, q, v, n))
+                correct += v ** (n - 1) - len(wrong[-1])
+                if bar is not None:
+                    bar.update(v ** (n - 1))
+                continue
+            w = torch.exp(s)  # [t, p], finite and positive
             tables = [w[:, p, None] * (EVOU + PVOU[p] + EUPU[q]) for p in range(n)]  # T_p[t, x]
             block = torch.zeros([1] * k + [v], dtype=f64)
             for j in range(k):
@@ -130,6 +140,25 @@ def _count(weights: ModelWeights, batch_size: int, progress: bool) -> tuple[int,
         if bar is not None:
             bar.close()
     return correct, (np.concatenate(wrong) if wrong else np.zeros(0, dtype=np.int64))
+
+
+def _per_sequence_wrong(paths: FloatPaths, q: int, v: int, n: int, chunk: int = 8192) -> np.ndarray:
+    """Lexicographic indices of the wrong sequences ending in q, by a normalised softmax per sequence.
+
+    The fallback for a query row whose score span would overflow exp in the outer-sum scheme.
+    """
+    out = []
+    total = v ** (n - 1)
+    for lo in range(0, total, chunk):
+        idx = np.arange(lo, min(lo + chunk, total), dtype=np.int64) * v + q
+        tokens = np.stack([(idx // v ** (n - 1 - p)) % v for p in range(n)], axis=1)
+        logits = logits_from_paths(paths, tokens)
+        rows = np.arange(len(idx))
+        m = tokens.max(axis=1)
+        at_max = logits[rows, m].copy()
+        logits[rows, m] = -np.inf
+        out.append(idx[~(at_max > logits.max(axis=1))])
+    return np.concatenate(out)
 
 
 def all_sequences(v: int, n: int) -> np.ndarray:
