@@ -19,6 +19,7 @@ it incorrect. Otherwise the precision doubles, up to max_bits (then "undecided":
 
 from __future__ import annotations
 
+import operator
 from fractions import Fraction
 from typing import Literal
 
@@ -51,7 +52,11 @@ def _prepare(paths: ExactPaths, seq: tuple[int, ...], ops: OpCounter) -> _Prepar
     v = paths.EUPU.shape[1]
     if n != paths.PVOU.shape[0] or n == 0:
         raise ValueError(f"sequence length {n} does not match n_ctx {paths.PVOU.shape[0]}")
-    if any(type(t) is not int or not 0 <= t < v for t in seq):
+    try:
+        seq = tuple(operator.index(t) for t in seq)  # ints (numpy integers too), never floats
+    except TypeError:
+        raise ValueError("sequence tokens must be integers") from None
+    if any(not 0 <= t < v for t in seq):
         raise ValueError(f"sequence tokens must be integers in [0, {v})")
     m, q = max(seq), seq[-1]
     QE, QP = paths.EQKE, paths.EQKP
