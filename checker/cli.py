@@ -47,15 +47,20 @@ def _verdict_line(v: Verdict) -> str:
     )
 
 
+def json_int(x: int) -> int | str:
+    """Integers beyond 2^53 - 1 in absolute value as decimal strings (as in certificates)."""
+    return x if -(2**53 - 1) <= x <= 2**53 - 1 else str(x)
+
+
 def _verdict_json(v: Verdict) -> dict[str, Any]:
     return {
         "file": v.source,
         "status": "ok" if v.ok else "claim-fails",
         "strategy": v.strategy,
         "knobs": v.knobs,
-        "claimed": v.claimed,
-        "certified": v.certified,
-        "ops": v.ops,
+        "claimed": json_int(v.claimed),
+        "certified": json_int(v.certified),
+        "ops": json_int(v.ops),
         "wall_ns": v.wall_ns,
         "seconds": v.seconds_text(),
     }
