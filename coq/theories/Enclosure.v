@@ -1,0 +1,107 @@
+(** * Certified enclosures of real numbers by floating-point intervals
+
+    We use the Interval library's floating-point intervals with big-integer mantissas
+    (module [I] below) and its proven correctness theorems.  [encl xi x] says the
+    interval [xi] contains the real [x]; each lemma below transports an enclosure
+    through one real operation.  The checkers compute intervals by [vm_compute]; these
+    lemmas make the result a proof about the real expression. *)
+
+From Coq Require Import Reals ZArith Lia Lra.
+From Interval Require Import Float.Specific_ops Float.Specific_bigint Float.Basic
+  Interval.Float_full Interval.Interval Real.Xreal.
+From CompactProofs Require Import Model Rsum.
+Open Scope R_scope.
+
+Module F := SpecificFloat BigIntRadix2.
+Module I := FloatIntervalFull F.
+
+(** Working precision (bits of mantissa) of every interval operation. *)
+Definition prec : F.precision := F.PtoP 64.
+
+Definition encl (xi : I.type) (x : R) : Prop := contains (I.convert xi) (Xreal x).
+
+Lemma encl_add xi yi x y : encl xi x -> encl yi y -> encl (I.add prec xi yi) (x + y).
+Proof. intros Hx Hy. exact (I.add_correct prec xi yi (Xreal x) (Xreal y) Hx Hy). Qed.
+
+Lemma encl_sub xi yi x y : encl xi x -> encl yi y -> encl (I.sub prec xi yi) (x - y).
+Proof. intros Hx Hy. exact (I.sub_correct prec xi yi (Xreal x) (Xreal y) Hx Hy). Qed.
+
+Lemma encl_mul xi yi x y : encl xi x -> encl yi y -> encl (I.mul prec xi yi) (x * y).
+Proof. intros Hx Hy. exact (I.mul_correct prec xi yi (Xreal x) (Xreal y) Hx Hy). Qed.
+
+Lemma encl_exp xi x : encl xi x -> encl (I.exp prec xi) (exp x).
+Proof. intros Hx. exact (I.exp_correct prec xi (Xreal x) Hx). Qed.
+
+Lemma encl_zero : encl I.zero 0.
+Proof. unfold encl. rewrite I.zero_correct. simpl. lra. Qed.
+
+Lemma encl_Z (z : Z) : encl (I.fromZ prec z) (IZR z).
+Proof. exact (I.fromZ_correct prec z). Qed.
+
+Lemma is_zero_false (x : R) : x <> 0 -> is_zero x = false.
+Proof.
+  intros H. unfold is_zero. destruct (Raux.Req_bool_spec x 0); [contradiction|reflexivity].
+Qed.
+
+Lemma encl_div xi yi x y : y <> 0 -> encl xi x -> encl yi y -> encl (I.div prec xi yi) (x / y).
+Proof.
+  intros Hy0 Hx Hy. pose proof (I.div_correct prec xi yi (Xreal x) (Xreal y) Hx Hy) as H.
+  simpl in H. unfold Xdiv' in H. rewrite (is_zero_false y Hy0) in H. exact H.
+Qed.
+
+Lemma encl_sqrt xi x : encl xi x -> encl (I.sqrt prec xi) (sqrt x).
+Proof. intros Hx. exact (I.sqrt_correct prec xi (Xreal x) Hx). Qed.
+
+(** Powers of two, as in the weight encoding [mantissa * 2 ^ exponent]. *)
+Lemma encl_pow2 (e : Z) : encl (I.power_int prec (I.fromZ prec 2) e) (powerRZ 2 e).
+Proof.
+  pose proof (I.power_int_correct prec e (I.fromZ prec 2) (Xreal 2) (encl_Z 2)) as H.
+  unfold encl. destruct e as [|p|p]; simpl in H |- *; try exact H.
+  rewrite is_zero_false in H by lra. exact H.
+Qed.
+
+Definition idyadic (m e : Z) : I.type :=
+  I.mul prec (I.fromZ prec m) (I.power_int prec (I.fromZ prec 2) e).
+
+Lemma encl_dyadic (m e : Z) : encl (idyadic m e) (IZR m * powerRZ 2 e).
+Proof. apply encl_mul; [apply encl_Z | apply encl_pow2]. Qed.
+
+(** 1 / sqrt d for a positive integer d. *)
+Definition inv_sqrt (d : nat) : I.type :=
+  I.div prec (I.fromZ prec 1) (I.sqrt prec (I.fromZ prec (Z.of_nat d))).
+
+Lemma encl_inv_sqrt (d : nat) : (0 < d)%nat -> encl (inv_sqrt d) (1 / sqrt (INR d)).
+Proof.
+  intros Hd. unfold inv_sqrt. apply encl_div.
+  - apply Rgt_not_eq, sqrt_lt_R0, lt_0_INR. exact Hd.
+  - apply encl_Z.
+  - apply encl_sqrt. rewrite INR_IZR_INZ. apply encl_Z.
+Qed.
+
+(** Finite sums of enclosures. *)
+Fixpoint isum (k : nat) (f : nat -> I.type) : I.type :=
+  match k with O => I.zero | S k' => I.add prec (isum k' f) (f k') end.
+
+Lemma encl_isum (k : nat) (fi : nat -> I.type) (f : nat -> R) :
+  (forall i, (i < k)%nat -> encl (fi i) (f i)) -> encl (isum k fi) (rsum k f).
+Proof.
+  induction k as [|k IH]; intros H; simpl.
+  - apply encl_zero.
+  - apply encl_add; [apply IH; intros; apply H; lia | apply H; lia].
+Qed.
+
+(** Reading a sign off an enclosure. *)
+Lemma encl_neg xi x : encl xi x -> I.sign_strict xi = Xlt -> x < 0.
+Proof.
+  intros Hx Hs. pose proof (I.sign_strict_correct xi) as H. rewrite Hs in H.
+  destruct (H (Xreal x) Hx) as [_ Hlt]. exact Hlt.
+Qed.
+
+Definition is_negative (xi : I.type) : bool :=
+  match I.sign_strict xi with Xlt => true | _ => false end.
+
+Lemma encl_is_negative xi x : encl xi x -> is_negative xi = true -> x < 0.
+Proof.
+  unfold is_negative. intros Hx Hs. destruct (I.sign_strict xi) eqn:E; try discriminate.
+  exact (encl_neg xi x Hx E).
+Qed.
