@@ -221,9 +221,10 @@ def weight_shapes(v: int, n: int, d: int, dh: int) -> dict[str, tuple[int, int]]
 
 def _load_tensor(value: Any, field: str, shape: tuple[int, int]) -> tuple[DMatrix, tuple[list[list[int]], int]]:
     t = expect_object(value, field, ("shape", "exponent", "mantissas"))
-    sh = t["shape"]
-    if not isinstance(sh, list) or len(sh) != 2 or any(type(x) is not int for x in sh):
-        raise CertificateError(f"{field}.shape", f"expected [rows, columns] as two integers, got {describe(sh)}")
+    raw_shape = t["shape"]
+    if not isinstance(raw_shape, list) or len(raw_shape) != 2:
+        raise CertificateError(f"{field}.shape", f"expected [rows, columns] as two integers, got {describe(raw_shape)}")
+    sh = [expect_int(x, f"{field}.shape[{i}]", 0, MAX_DIM) for i, x in enumerate(raw_shape)]
     if (sh[0], sh[1]) != shape:
         raise CertificateError(f"{field}.shape", f"expected [{shape[0]}, {shape[1]}] for this model configuration, got [{sh[0]}, {sh[1]}]")
     exponent = expect_int(t["exponent"], f"{field}.exponent", -MAX_ABS_EXPONENT, MAX_ABS_EXPONENT)
