@@ -61,6 +61,11 @@ def _knobs(cert: Certificate) -> dict[str, str]:
 
 def check(cert: Certificate, ops: OpCounter) -> int:
     """The number of sequences proved correct by this certificate's subcubic proof."""
+    return certified_cases(cert, ops, None)
+
+
+def certified_cases(cert: Certificate, ops: OpCounter, record: list[tuple[int, int, int, int]] | None) -> int:
+    """check(), optionally listing the certified cases (q, m, c, top) in ``record`` (for tests/reports)."""
     knobs = _knobs(cert)
     v, n, d, h = cert.d_vocab, cert.n_ctx, cert.d_model, cert.d_head
     wit = parse_witness(cert.witness, knobs, v, n, d, h)
@@ -82,7 +87,7 @@ def check(cert: Certificate, ops: OpCounter) -> int:
     mu, dterm, dexp = direct_split(knobs["direct_path"], Eq, U, wit.dp_centre, ops)
     ls = logit_side(EVOU, PVOU, mu, dterm, dexp, ops)
     abar = wit.abar if knobs["attention"] == "mean+diff" else None
-    return count_cases(v, n, h, approx, eps, ok, Ppos, ls, wit.gaps, abar, wit.abar_exp, ops)
+    return count_cases(v, n, h, approx, eps, ok, Ppos, ls, wit.gaps, abar, wit.abar_exp, ops, record)
 
 
 def _score_approx(err: str, Eq: DMatrix, Ekey: DMatrix, Q: DMatrix, K: DMatrix, wit, v: int,

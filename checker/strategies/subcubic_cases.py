@@ -196,8 +196,13 @@ def attention_ceil(neg_hi_m: int, ze: int, rho_dn: tuple[int, int], sc: Scaler, 
 
 def count_cases(v: int, n: int, d_head: int, approx: DMatrix, eps: DVec, ok: list[bool], Ppos: DMatrix,
                 ls: LogitSide, gaps: list[list[list[int]]], abar: list[list[int]] | None, abar_exp: int,
-                ops: OpCounter) -> int:
-    """The number of sequences proved correct by the certified cases (disjoint sets, exact count)."""
+                ops: OpCounter, record: list[tuple[int, int, int, int]] | None = None) -> int:
+    """The number of sequences proved correct by the certified cases (disjoint sets, exact count).
+
+    If ``record`` is a list, every certified case (q, m, c, top) is appended to it: the case covers
+    exactly the sequences with last token q, max m, c positions holding a token != m, and every
+    such token <= top (top = m - gap; top = -1 for c = 0).
+    """
     B = max(ATT_BITS, -abar_exp)
     T = 1 << B
     es = min(approx.exp, eps.exp)
@@ -225,6 +230,8 @@ def count_cases(v: int, n: int, d_head: int, approx: DMatrix, eps: DVec, ok: lis
                     f1 = max((ls.L[m][x] + ls.Em[m][x] for x in range(v) if x != m), default=None)
                     if f1 is None or ls.dterm[m][m] + f1 < 0:
                         total += 1
+                        if record is not None:
+                            record.append((q, m, 0, -1))
                     continue
                 top = m - gaps[q][m][c]
                 if top < (q if not is_max_query else 0) or not ok[q]:
@@ -242,6 +249,8 @@ def count_cases(v: int, n: int, d_head: int, approx: DMatrix, eps: DVec, ok: lis
                 ops.add(30)
                 if _certified(ls, q, m, fvals[(m, c)], a_lo, a_hi, ab, ls.Wp[m][top], T, ops):
                     total += comb(n - 1, cp) * (top + 1) ** cp
+                    if record is not None:
+                        record.append((q, m, c, top))
     return total
 
 
