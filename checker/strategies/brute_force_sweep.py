@@ -97,11 +97,22 @@ def chunks(box: Box, row_width: int) -> list[tuple[tuple[int, ...], Box]]:
     return out
 
 
-def _grid(base: np.ndarray, T: np.ndarray, first_pos: int, sub: Box, ops: OpCounter) -> np.ndarray:
-    """Rows base + sum_i T[first_pos + i, t_i] over the product of the intervals of ``sub`` (lexicographic)."""
-    S = base[None, :]
+def _grid(base: np.ndarray, T: np.ndarray, first_pos: int, sub: Box, buf: np.ndarray, ops: OpCounter) -> np.ndarray:
+    """Columns base + sum_i T[first_pos + i, :, t_i] over the product of the intervals of ``sub``.
+
+    Layout [competitor, sequence]; sequences in lexicographic order of the sub-box. The last
+    (largest) sum is written into ``buf`` to avoid a fresh allocation per chunk.
+    """
+    w = T.shape[1]
+    S = base[:, None]
     for i, (lo, hi) in enumerate(sub):
-        S = (S[:, None, :] + T[first_pos + i, lo:hi][None, :, :]).reshape(-1, T.shape[2])
+        part = T[first_pos + i, :, lo:hi]
+        size = S.shape[1] * (hi - lo)
+        if i == len(sub) - 1 and w * size <= buf.size:
+            out = buf[: w * size].reshape(w, S.shape[1], hi - lo)
+            S = np.add(S[:, :, None], part[:, None, :], out=out).reshape(w, size)
+        else:
+            S = (S[:, :, None] + part[:, None, :]).reshape(w, size)
         ops.add(S.size)
     return S
 
@@ -144,6 +155,7 @@ def sweep(paths: ExactPaths, d_head: int, ops: OpCounter, want_mask: bool = Fals
     tabs = logit_tables(paths, n, ops)
     res.ns["tables"] += clock() - t0
     k = n - 1
+    buf = np.empty(CHUNK_ELEMENTS, dtype=np.int64)
     for q in range(v):
         t0 = clock()
         fac = attention_factors(paths, q, rho_lo, rho_hi, ops)
@@ -153,27 +165,29 @@ def sweep(paths: ExactPaths, d_head: int, ops: OpCounter, want_mask: bool = Fals
             T_hi, diffs = block_upper(fac, tabs, q, m, ops)
             t1 = clock()
             res.ns["tables"] += t1 - t0
-            undecided = _sweep_group(T_hi, q, m, k, v, n, res, ops)
+            undecided = _sweep_group(T_hi, q, m, k, v, n, buf, res, ops)
             res.ns["fast"] += clock() - t1
             if undecided is not None:
                 _settle(paths, d_head, fac, tabs, diffs, undecided, v, res, ops)
     return res
 
 
-def _sweep_group(T: np.ndarray, q: int, m: int, k: int, v: int, n: int, res: SweepResult, ops: OpCounter) -> np.ndarray | None:
-    """Fast-path every sequence of group (q, m) with the upper table T; return the tokens of those not proved."""
-    width = T.shape[2]
-    base = T[n - 1, q]
+def _sweep_group(T: np.ndarray, q: int, m: int, k: int, v: int, n: int, buf: np.ndarray, res: SweepResult,
+                 ops: OpCounter) -> np.ndarray | None:
+    """Fast-path every sequence of group (q, m) with the upper table T [n, v-1, m+1]; return the
+    tokens of the sequences not proved (None if all were)."""
+    width = T.shape[1]
+    base = T[n - 1, :, q]
     left: list[np.ndarray] = []
     for box in boxes(q, m, k):
         for prefix, sub in chunks(box, width):
             b = base.copy()
             for i, t in enumerate(prefix):
-                b += T[i, t]
+                b += T[i, :, t]
             ops.add(len(prefix) * width)
-            S = _grid(b, T, len(prefix), sub, ops)
-            proved = S.max(axis=1) < 0
-            ops.add(S.size)  # (width - 1) compares for the max and one for the sign, per row
+            S = _grid(b, T, len(prefix), sub, buf, ops)
+            proved = S.max(axis=0) < 0
+            ops.add(S.size)  # (width - 1) compares for the max and one for the sign, per sequence
             c = int(proved.sum())
             res.proved += c
             res.fast_proved += c

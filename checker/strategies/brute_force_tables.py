@@ -32,7 +32,7 @@ from checker.ops import OpCounter
 from checker.paths import ExactPaths
 
 FACTOR_BITS = 30  # mantissa width of one attention factor: products of two fit in 2^60
-EXP_BITS = 48  # relative precision requested from each exp enclosure
+EXP_BITS = 36  # relative precision requested from each exp enclosure (FACTOR_BITS + 6)
 SQRT_BITS = 96  # relative precision of the enclosure of 1/sqrt(d_head)
 INT64_LIMIT = 1 << 62  # every int64 magnitude formed here stays below this (2^63 is the hard limit)
 
@@ -256,13 +256,16 @@ def product_lower(wl: np.ndarray, wh: np.ndarray, hf: np.ndarray) -> np.ndarray:
 
 
 def block_upper(fac: QueryFactors, tabs: LogitTables, q: int, m: int, ops: OpCounter) -> tuple[np.ndarray, BlockDiffs]:
-    """T_hi [n, m+1, v-1] with C w_p(t) h_p(x_j) 2^g <= T_hi[p, t, j] (one constant C > 0 per group)."""
+    """T_hi [n, v-1, m+1] with C w_p(t) h_p(x_j) 2^g <= T_hi[p, j, t] (one constant C > 0 per group).
+
+    Competitor-major layout: the sweep forms sums along the token axis, which is contiguous.
+    """
     wl, wh = block_weights(fac, m, tabs.weight_bits, ops)
     d = block_diffs(tabs, q, m, ops)
-    hf = d.dv[None, :, :] + (d.dp + d.du[None, :])[:, None, :]
-    T_hi = product_upper(wl[:, :, None], wh[:, :, None], hf)
+    hf = d.dv.T[None, :, :] + (d.dp + d.du[None, :])[:, :, None]  # [n, v-1, m+1]
+    T_hi = product_upper(wl[:, None, :], wh[:, None, :], hf)
     ops.add(2 * hf.size + 4 * hf.size)
-    return T_hi, d
+    return np.ascontiguousarray(T_hi), d
 
 
 def rows_bounds(fac: QueryFactors, tabs: LogitTables, d: BlockDiffs, tokens: np.ndarray, ops: OpCounter) -> tuple[np.ndarray, np.ndarray]:
