@@ -7,6 +7,8 @@ multiply-add counts two. Control flow, indexing and parsing are not counted.
 
 from __future__ import annotations
 
+import operator
+
 
 class OpCounter:
     """A mutable tally passed explicitly to every counted computation (no global state)."""
@@ -17,4 +19,5 @@ class OpCounter:
         self.count = 0
 
     def add(self, n: int) -> None:
-        self.count += n
+        """Add n operations; n must be an integer (numpy integers are converted, floats rejected)."""
+        self.count += operator.index(n)

@@ -8,6 +8,7 @@ acceptance).
 
 from __future__ import annotations
 
+import operator
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -61,6 +62,11 @@ def check_certificate(cert: Certificate) -> Verdict:
     except Exception as e:  # a bug in a strategy module must never turn into an acceptance
         raise CheckerInternalError(f"strategy {cert.strategy!r} failed: {type(e).__name__}: {e}") from e
     wall = time.perf_counter_ns() - start
+    if not isinstance(certified, bool):
+        try:
+            certified = operator.index(certified)  # a numpy integer is fine; a float or bool is a bug
+        except TypeError:
+            pass
     if type(certified) is not int or not 0 <= certified <= cert.n_sequences:
         raise CheckerInternalError(
             f"strategy {cert.strategy!r} returned {certified!r}, not an integer in [0, {cert.n_sequences}]"

@@ -123,3 +123,25 @@ def test_module_entry_point_runs(tmp_path: Path, weights: Any) -> None:
     p = write(tmp_path, "ok.json", weights, 1)
     r = subprocess.run([sys.executable, "-m", "checker", str(p)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "claim holds" in r.stdout and r.stderr == ""
+
+
+def test_a_numpy_integer_count_is_accepted_as_an_integer(tmp_path: Path, weights: Any, faulty: Faulty,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    faulty.result = np.int64(0)
+    p = write(tmp_path, "f.json", weights, 0, strategy="faulty", witness={})
+    assert main([str(p)]) == 0
+
+
+def test_operation_counts_stay_exact_python_integers() -> None:
+    import numpy as np
+
+    from checker.ops import OpCounter
+
+    ops = OpCounter()
+    ops.add(np.int64(2**62))
+    ops.add(np.int64(2**62))
+    assert ops.count == 2**63 and type(ops.count) is int
+    with pytest.raises(TypeError):
+        ops.add(1.5)  # type: ignore[arg-type]
