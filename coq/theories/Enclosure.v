@@ -7,12 +7,12 @@
     lemmas make the result a proof about the real expression. *)
 
 From Coq Require Import Reals ZArith Lia Lra.
-From Interval Require Import Float.Specific_ops Float.Specific_bigint Float.Basic
+From Interval Require Import Float.Specific_ops Float.Specific_stdz Float.Basic
   Interval.Float_full Interval.Interval Real.Xreal.
 From CompactProofs Require Import Model Rsum.
 Open Scope R_scope.
 
-Module F := SpecificFloat BigIntRadix2.
+Module F := SpecificFloat StdZRadix2.
 Module I := FloatIntervalFull F.
 
 (** Working precision (bits of mantissa) of every interval operation. *)
