@@ -271,3 +271,24 @@ def test_every_error_mode_bounds_the_true_row_differences(seed: int) -> None:
     if len(fs) == 3:
         T, e = svd_trace_power(fs, ops)
         assert max(truth) ** 8 <= 16 * Fraction(T) * Fraction(2) ** e
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast exp table of the case loop.
+
+
+def test_exp_table_encloses_exp_at_many_arguments() -> None:
+    import mpmath
+
+    from checker.strategies.subcubic_exp import ExpTable
+
+    rng = np.random.default_rng(3)
+    table = ExpTable(32)
+    mpmath.mp.prec = 200
+    args = [int(x) for x in rng.integers(-(40 << 32), 40 << 32, size=300)]
+    args += [0, 1, -1, (1 << 24) - 1, -(1 << 24), (1 << 32) * 700, -(1 << 32) * 700]
+    for N in args:
+        (lm, le), (hm, he) = table.enclose(N)
+        true = mpmath.exp(mpmath.mpf(N) / mpmath.mpf(2) ** 32)
+        assert 0 < lm and mpmath.mpf(lm) * mpmath.mpf(2) ** le <= true <= mpmath.mpf(hm) * mpmath.mpf(2) ** he
+        assert (mpmath.mpf(hm) * mpmath.mpf(2) ** he) / (mpmath.mpf(lm) * mpmath.mpf(2) ** le) < 1 + mpmath.mpf(2) ** -36

@@ -15,14 +15,13 @@ from fractions import Fraction
 from math import comb
 
 from checker.dyadic import DMatrix
-from checker.exp_bounds import exp_dyadic
 from checker.ops import OpCounter
 from checker.sqrt_bounds import inv_sqrt_bounds
+from checker.strategies.subcubic_exp import ExpTable
 from checker.strategies.subcubic_linalg import DVec, ceil_shift, mat_at
 
 SQRT_BITS = 48  # 1/sqrt(d_head) enclosed to ~2^-48 relative, then held at 2^-SQRT_BITS absolute
 ARG_BITS = 32  # exp arguments rounded outward to multiples of 2^-ARG_BITS
-EXP_BITS = 30  # relative width of the exp enclosures
 ATT_BITS = 32  # attention bounds rounded outward to multiples of 2^-ATT_BITS (at least)
 RATIO_BITS = 48  # significant bits kept (rounded outward) of positional ratios
 CLAMP = 1024  # |exp arguments| beyond this are handled by monotonicity
@@ -114,15 +113,22 @@ class Scaler:
         return t << sh if sh >= 0 else t >> -sh
 
 
-def _exp_hi(N: int) -> tuple[int, int]:
-    return exp_dyadic(Fraction(N, 1 << ARG_BITS), EXP_BITS)[1]
+def positional_exps(Ppos: DMatrix, q: int, sc: Scaler, ex: ExpTable,
+                    ops: OpCounter) -> tuple[list[Fraction], list[Fraction]]:
+    """Upper and lower enclosures of exp((Ppos[q,p] - Ppos[q,n-1]) / sqrt(d_head)) for every slot p."""
+    n = Ppos.shape[1]
+    row = Ppos.rows[q]
+    ref = row[n - 1]
+    ups, dns = [], []
+    for p in range(n):
+        z = row[p] - ref
+        ups.append(_frac(ex.enclose(sc.up(z, Ppos.exp))[1]))
+        dns.append(_frac(ex.enclose(sc.down(z, Ppos.exp))[0]))
+    ops.add(6 * n)
+    return ups, dns
 
 
-def _exp_lo(N: int) -> tuple[int, int]:
-    return exp_dyadic(Fraction(N, 1 << ARG_BITS), EXP_BITS)[0]
-
-
-def positional_ratios(Ppos: DMatrix, q: int, is_max_query: bool, c: int, sc: Scaler,
+def positional_ratios(Ppos: DMatrix, q: int, is_max_query: bool, c: int, exps: tuple[list[Fraction], list[Fraction]],
                       ops: OpCounter) -> tuple[tuple[int, int], tuple[int, int]]:
     """((rho_up) for the lowest-X arrangement, (rho_dn) for the highest-X arrangement), as dyadics.
 
@@ -136,13 +142,7 @@ def positional_ratios(Ppos: DMatrix, q: int, is_max_query: bool, c: int, sc: Sca
     """
     n = Ppos.shape[1]
     row = Ppos.rows[q]
-    ref = row[n - 1]
-    ups, dns = [], []
-    for p in range(n):
-        z = row[p] - ref
-        ups.append(_frac(_exp_hi(sc.up(z, Ppos.exp))))
-        dns.append(_frac(_exp_lo(sc.down(z, Ppos.exp))))
-    ops.add(6 * n)
+    ups, dns = exps
     order = sorted(range(n - 1), key=row.__getitem__)  # non-query slots, ascending
     n_max = n - c  # number of max copies
     non_query_max = n_max - 1 if is_max_query else n_max
@@ -168,24 +168,24 @@ def _frac(d: tuple[int, int]) -> Fraction:
     return Fraction(m << e) if e >= 0 else Fraction(m, 1 << -e)
 
 
-def attention_floor(neg_lo_m: int, ze: int, rho_up: tuple[int, int], sc: Scaler, B: int) -> int:
+def attention_floor(neg_lo_m: int, ze: int, rho_up: tuple[int, int], sc: Scaler, ex: ExpTable, B: int) -> int:
     """A with A 2^-B <= 1 / (1 + exp(neg_lo/sqrt h) rho), a lower bound on the attention on max."""
     N = sc.up(neg_lo_m, ze)
     if N >= CLAMP << ARG_BITS:
         return 0
-    em, ee = _exp_hi(max(N, -(CLAMP << ARG_BITS)))
+    em, ee = ex.enclose(max(N, -(CLAMP << ARG_BITS)))[1]
     m, e = em * rho_up[0], ee + rho_up[1]
     if e >= 0:
         return (1 << B) // (1 + (m << e))
     return (1 << (B - e)) // ((1 << -e) + m)
 
 
-def attention_ceil(neg_hi_m: int, ze: int, rho_dn: tuple[int, int], sc: Scaler, B: int) -> int:
+def attention_ceil(neg_hi_m: int, ze: int, rho_dn: tuple[int, int], sc: Scaler, ex: ExpTable, B: int) -> int:
     """A with A 2^-B >= 1 / (1 + exp(neg_hi/sqrt h) rho), an upper bound on the attention on max."""
     N = sc.down(neg_hi_m, ze)
     if N <= -(CLAMP << ARG_BITS) or rho_dn[0] <= 0:
         return 1 << B
-    em, ee = _exp_lo(min(N, CLAMP << ARG_BITS))
+    em, ee = ex.enclose(min(N, CLAMP << ARG_BITS))[0]
     m, e = em * rho_dn[0], ee + rho_dn[1]
     if e >= 0:
         num, den = 1 << B, 1 + (m << e)
@@ -209,6 +209,7 @@ def count_cases(v: int, n: int, d_head: int, approx: DMatrix, eps: DVec, ok: lis
     At = mat_at(approx, es)
     ev = eps.at(es)
     sc = Scaler(d_head)
+    ex = ExpTable(ARG_BITS)
     fvals: dict[tuple[int, int], int] = {}  # T f_m(abar[m][c]), filled lazily (abar depends on (m, c) only)
     total = 0
     for q in range(v):
@@ -221,6 +222,7 @@ def count_cases(v: int, n: int, d_head: int, approx: DMatrix, eps: DVec, ok: lis
             pmin.append(run_lo)
         ops.add(2 * v)
         ratios = {}
+        pexps = None
         for m in range(q, v):
             is_max_query = q == m
             for c in range(0 if is_max_query else 1, n):
@@ -237,12 +239,14 @@ def count_cases(v: int, n: int, d_head: int, approx: DMatrix, eps: DVec, ok: lis
                 if top < (q if not is_max_query else 0) or not ok[q]:
                     continue
                 if (is_max_query, c) not in ratios:
-                    ratios[(is_max_query, c)] = positional_ratios(Ppos, q, is_max_query, c, sc, ops)
+                    if pexps is None:
+                        pexps = positional_exps(Ppos, q, sc, ex, ops)
+                    ratios[(is_max_query, c)] = positional_ratios(Ppos, q, is_max_query, c, pexps, ops)
                 rho_up, rho_dn = ratios[(is_max_query, c)]
                 neg_lo = pmax[top] - row[m] + ev[q]  # -lo >= S[q,k] - S[q,m] for all allowed k
                 neg_hi = pmin[top] - row[m] - ev[q]  # -hi <= S[q,k] - S[q,m]
-                a_lo = attention_floor(neg_lo, es, rho_up, sc, B)
-                a_hi = attention_ceil(neg_hi, es, rho_dn, sc, B)
+                a_lo = attention_floor(neg_lo, es, rho_up, sc, ex, B)
+                a_hi = attention_ceil(neg_hi, es, rho_dn, sc, ex, B)
                 ab = 0 if abar is None else abar[m][c] << (B + abar_exp)
                 if (m, c) not in fvals:
                     fvals[(m, c)] = f_scaled(ls, m, ab, T, ops)
