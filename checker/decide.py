@@ -1,6 +1,6 @@
 """Deciding one sequence exactly: is its max token's logit strictly above every other logit?
 
-Claim (docs/proofs/enclosures.md, "Deciding a sequence"): decide_sequence returns True only
+Claim (docs/proofs/enclosures.md, section 3 "Deciding one sequence"): decide_sequence returns True only
 when the sequence is correct in the sense of semantics.md, i.e. for every x != m
 
     F(x) = sum_p exp(s_p - s*) * h_p(x) < 0,   s_p = (EQKE[q,t_p] + EQKP[q,p]) / sqrt(d_head),
