@@ -9,7 +9,9 @@ Rules, for every checker/**/*.py:
    functions other than the integer ones (isqrt, gcd, lcm, comb, perm, factorial, prod),
    time.time/perf_counter/monotonic (use the *_ns variants).
 5. No `x ** -k` with a literal negative exponent (an int would become a float).
-6. Checker core (checker/*.py, not strategies): no `/` operator at all, not even on
+6. No eval/exec/compile/__import__ calls; no pickle, marshal or shelve; json only in
+   checker/load.py (which parses with float-rejecting hooks) and checker/cli.py (output).
+7. Checker core (checker/*.py, not strategies): no `/` operator at all, not even on
    Fractions; exact division is written Fraction(a, b) or a // b. Strategy modules may use
    `/` on Fraction operands only; that part is enforced by review, not by this test.
 """
@@ -23,7 +25,10 @@ import pytest
 
 CHECKER = Path(__file__).resolve().parent.parent / "checker"
 FILES = sorted(CHECKER.rglob("*.py"))
-BANNED_MODULES = {"extract", "torch", "mpmath", "scipy", "jax", "tensorflow", "sympy", "decimal", "statistics", "cmath", "random"}
+BANNED_MODULES = {"extract", "torch", "mpmath", "scipy", "jax", "tensorflow", "sympy", "decimal", "statistics", "cmath",
+                  "random", "pickle", "marshal", "shelve"}
+JSON_ALLOWED = {"load.py", "cli.py"}
+BANNED_CALLS = {"eval", "exec", "compile", "__import__"}
 NUMPY_FLOATY = {"float16", "float32", "float64", "float128", "float_", "double", "longdouble", "single", "half",
                 "complex64", "complex128", "complex_", "cdouble", "exp", "exp2", "expm1", "log", "log2", "log10",
                 "log1p", "sqrt", "cbrt", "mean", "average", "std", "var", "linalg", "true_divide", "divide",
@@ -55,6 +60,8 @@ def violations(path: Path, source: str | None = None) -> list[str]:
                 top = mod.split(".")[0]
                 if top in BANNED_MODULES:
                     out.append(f"{where(node)}: imports {mod}")
+                if top == "json" and not (is_core(path) and path.name in JSON_ALLOWED):
+                    out.append(f"{where(node)}: json outside load.py/cli.py")
                 if top == "numpy" and is_core(path):
                     out.append(f"{where(node)}: numpy in the checker core")
             if isinstance(node, ast.Import):
@@ -77,6 +84,8 @@ def violations(path: Path, source: str | None = None) -> list[str]:
         elif isinstance(node, ast.Constant) and isinstance(node.value, (float, complex)):
             out.append(f"{where(node)}: float literal {node.value!r}")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("float", "complex"):
+            out.append(f"{where(node)}: {node.func.id}() call")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BANNED_CALLS:
             out.append(f"{where(node)}: {node.func.id}() call")
         elif isinstance(node, ast.keyword) and node.arg == "dtype":
             v = node.value
@@ -127,6 +136,9 @@ def test_checker_file_respects_the_trust_boundary(path: Path) -> None:
         ("from math import exp\n", "non-integer math"),
         ("import time\nt = time.perf_counter()\n", "returns a float"),
         ("x = 2 ** -3\n", "negative exponent"),
+        ("x = eval('1')\n", "eval() call"),
+        ("import pickle\n", "imports pickle"),
+        ("import json\n", "json outside"),
     ],
 )
 def test_the_rules_catch_each_kind_of_violation(source: str, needle: str) -> None:
