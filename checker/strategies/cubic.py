@@ -96,7 +96,7 @@ def exp_fixed_interval(z: int, exp: int, rho: tuple[Fraction, Fraction], scale: 
     """
     rho_lo, rho_hi = rho
     x = fraction_of(z, exp)
-    ops.add(3)
+    ops.add(4)  # two products with rho and two exp enclosures, each counted as one operation
     lo = exp_fixed(x * rho_hi, scale)[0]
     hi = exp_fixed(x * rho_lo, scale)[1] if rho_lo != rho_hi else exp_fixed(x * rho_hi, scale)[1]
     return max(lo, 0), hi
