@@ -475,17 +475,18 @@ def latest_rows(rows: Iterable[dict[str, Any]]) -> dict[tuple[int, str], dict[st
     return out
 
 
-def _sort_key(row: dict[str, Any]) -> tuple:
+def _catalogue_order() -> dict[str, int]:
     from extract.strategies import all_strategies
 
-    order = {s.name: i for i, s in enumerate(all_strategies())}
-    return (row["seed"], order.get(row["strategy"], len(order)), row["strategy"])
+    return {s.name: i for i, s in enumerate(all_strategies())}
 
 
 def write_summaries(results_dir: Path) -> list[dict[str, Any]]:
     """Regenerate results.csv and results.json from the journal (atomic replace); returns the rows."""
     results_dir = Path(results_dir)
-    rows = sorted(latest_rows(read_journal(results_dir)).values(), key=_sort_key)
+    order = _catalogue_order()
+    rows = sorted(latest_rows(read_journal(results_dir)).values(),
+                  key=lambda r: (r["seed"], order.get(r["strategy"], len(order)), r["strategy"]))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), extrasaction="ignore", lineterminator="\n")
     w.writeheader()
@@ -574,6 +575,11 @@ def _iter_dask(fn, items, jobs, address):
             cluster.close()
 
 
+def _apply(fn: Callable[[Any], Any], item: Any) -> Any:
+    """fn(item): a plain module-level function for engines that need one (Ray cannot wrap builtins)."""
+    return fn(item)
+
+
 def _iter_ray(fn, items, jobs, address):
     try:
         import ray
@@ -588,8 +594,8 @@ def _iter_ray(fn, items, jobs, address):
             ray.init(num_cpus=max(1, jobs), include_dashboard=False)
         started = True
     try:
-        remote = ray.remote(num_cpus=1)(fn)
-        refs = [remote.remote(item) for item in items]
+        remote = ray.remote(num_cpus=1)(_apply)
+        refs = [remote.remote(fn, item) for item in items]
         while refs:
             done, refs = ray.wait(refs, num_returns=1)
             yield ray.get(done[0])

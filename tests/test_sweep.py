@@ -226,8 +226,7 @@ def test_local_process_pool_gives_the_same_table(tmp_path):
                          tmp_path / "res-parallel", config=TINY, steps=TINY_STEPS, runner=fake_runner,
                          progress=False, log=lambda m: None, jobs=2)
     assert parallel.computed == 8 and parallel.trained == 0
-    strip = lambda rows: [{k: v for k, v in r.items() if k not in ("finished_at", "certificate")} for r in rows]
-    assert strip(serial.rows) == strip(parallel.rows)
+    assert _strip(serial.rows) == _strip(parallel.rows)
 
 
 def test_missing_optional_executor_is_a_clear_error(monkeypatch):
@@ -247,14 +246,29 @@ def test_missing_optional_executor_is_a_clear_error(monkeypatch):
         list(iter_results(abs, [1], "ray", 1))
 
 
-def test_dask_executor_matches_local(tmp_path):
+def _strip(rows):
+    return [{k: v for k, v in r.items() if k not in ("finished_at", "certificate")} for r in rows]
+
+
+def test_dask_executor_gives_the_same_table(tmp_path):
     pytest.importorskip("dask.distributed")
     assert sorted(iter_results(abs, [-3, 1, -2], "dask", 2)) == [1, 2, 3]
+    serial = _sweep(tmp_path, [1, 2])
+    dask = run_sweep([1, 2], [s for s in all_strategies() if s.name in SOME], tmp_path / "models",
+                     tmp_path / "res-dask", config=TINY, runner=fake_runner, progress=False, log=lambda m: None,
+                     jobs=2, executor="dask")
+    assert dask.computed == 8 and _strip(dask.rows) == _strip(serial.rows)
 
 
-def test_ray_executor_matches_local(tmp_path):
+@pytest.mark.slow
+def test_ray_executor_gives_the_same_table(tmp_path):
     pytest.importorskip("ray")
     assert sorted(iter_results(abs, [-3, 1, -2], "ray", 2)) == [1, 2, 3]
+    serial = _sweep(tmp_path, [1, 2])
+    ray_run = run_sweep([1, 2], [s for s in all_strategies() if s.name in SOME], tmp_path / "models",
+                        tmp_path / "res-ray", config=TINY, runner=fake_runner, progress=False, log=lambda m: None,
+                        jobs=2, executor="ray")
+    assert ray_run.computed == 8 and _strip(ray_run.rows) == _strip(serial.rows)
 
 
 AVAILABLE = [f for f in ("brute-force", "cubic", "subcubic") if unavailable_reason(f) is None]
