@@ -144,6 +144,10 @@ def _mutations(w: ModelWeights, knobs: dict[str, str], wit: dict, rng: np.random
         g = copy.deepcopy(wit)
         g["abar"]["values"] = rng.integers(0, 2**32 + 1, size=(v, n)).tolist()
         yield "random abar", g
+        for edge in (0, 2**32):
+            g = copy.deepcopy(wit)
+            g["abar"]["values"] = [[edge] * n for _ in range(v)]
+            yield f"abar all {edge}", g
     if "eps" in wit:
         g = copy.deepcopy(wit)
         g["eps"]["values"] = [x // 2 for x in wit["eps"]["values"]]
@@ -151,6 +155,9 @@ def _mutations(w: ModelWeights, knobs: dict[str, str], wit: dict, rng: np.random
         g = copy.deepcopy(wit)
         g["eps"]["values"] = [0] * v
         yield "zero eps", g
+        g = copy.deepcopy(wit)
+        g["eps"]["values"] = [1 << 400] * v  # exp arguments far beyond the clamp
+        yield "huge eps", g
     if "rank_one" in wit:
         g = copy.deepcopy(wit)
         g["rank_one"]["a"] = [int(x) + int(rng.integers(-(2**28), 2**28)) for x in wit["rank_one"]["a"]]
@@ -292,3 +299,21 @@ def test_exp_table_encloses_exp_at_many_arguments() -> None:
         true = mpmath.exp(mpmath.mpf(N) / mpmath.mpf(2) ** 32)
         assert 0 < lm and mpmath.mpf(lm) * mpmath.mpf(2) ** le <= true <= mpmath.mpf(hm) * mpmath.mpf(2) ** he
         assert (mpmath.mpf(hm) * mpmath.mpf(2) ** he) / (mpmath.mpf(lm) * mpmath.mpf(2) ** le) < 1 + mpmath.mpf(2) ** -36
+
+
+@pytest.mark.slow
+def test_showcase_model_certified_counts_stay_below_the_true_count() -> None:
+    """Full size (64^4): a few variants on the showcase model, against the oracle's exact count."""
+    from pathlib import Path
+
+    from extract.weights import load_model
+    from tests.oracle import exact_correct_count
+
+    path = Path(__file__).resolve().parent.parent / "models" / "seed-123.safetensors"
+    if not path.exists():
+        pytest.skip("models/seed-123.safetensors not trained")
+    w = load_model(path)
+    truth = exact_correct_count(w)
+    for j in (0, 9, 5, 69, 79):
+        res = search_subcubic.search(w, VARIANTS[j])
+        assert 0 < res.certified_count <= truth
