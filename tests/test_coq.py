@@ -1,0 +1,122 @@
+"""The Coq development: exported instances build exactly when their claim is provable.
+
+Each build test writes an instance file with extract.coq_export and compiles it with coqc
+against coq/theories (built once per session with `make -C coq`, incremental). A build
+that succeeds is a kernel-checked proof of Model.at_least_correct for that data.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from extract.config import ModelConfig
+from extract.coq_export import CoqExportError, export_instance, float_brute_force_claim, render_instance
+from extract.model import ModelWeights
+from tests.oracle import exact_correct_count, tiny_trained_weights
+
+ROOT = Path(__file__).resolve().parent.parent
+COQ = ROOT / "coq"
+HAVE_COQ = shutil.which("coqc") is not None and shutil.which("coq_makefile") is not None
+# What coqc says when `vm_compute; reflexivity` finds that the checker returned false.
+REJECTED = 'Unable to unify "true" with "false"'
+TINY = ModelConfig(d_vocab=6, n_ctx=2, d_model=4, d_head=4)
+
+coq = pytest.mark.skipif(not HAVE_COQ, reason="coqc not installed")
+
+
+@pytest.fixture(scope="module")
+def built_theories() -> Path:
+    """coq/theories compiled (incremental make; build.sh does the same plus the assumption check)."""
+    res = subprocess.run(["make", "-C", str(COQ), "-j2"], capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    return COQ
+
+
+def coq_builds(path: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["coqc", "-R", str(COQ / "theories"), "CompactProofs", "-Q", str(path.parent), "T", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny() -> ModelWeights:
+    return tiny_trained_weights(TINY, seed=3, steps=300)
+
+
+@pytest.mark.coq
+@coq
+def test_exported_tiny_instance_builds_and_claims_at_most_the_true_count(built_theories, tiny, tmp_path):
+    out = export_instance(tiny, "brute-force", tmp_path / "TinyOk.v")
+    claim = int(out.read_text().split("TinyOk_claim : N := ")[1].split("%N")[0])
+    assert 0 < claim <= exact_correct_count(tiny)
+    res = coq_builds(out)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+
+
+@pytest.mark.coq
+@coq
+def test_claim_above_the_true_count_fails_to_build(built_theories, tiny, tmp_path):
+    # Soundness in action: no checker run can prove more correct sequences than exist.
+    too_many = exact_correct_count(tiny) + 1
+    path = tmp_path / "TinyClaim.v"
+    path.write_text(render_instance(tiny, "brute-force", too_many, "TinyClaim"))
+    res = coq_builds(path)
+    assert res.returncode != 0
+    assert REJECTED in res.stdout + res.stderr  # the checker ran and answered false
+
+
+@pytest.mark.coq
+@coq
+def test_changed_weight_fails_to_build(built_theories, tiny, tmp_path):
+    # The original claim, written next to a changed weight (W_U negated: the model now
+    # prefers small tokens), whose true count is below that claim: the build must fail.
+    claim = float_brute_force_claim(tiny)
+    mutated = replace(tiny, W_U=(-tiny.W_U).astype(np.float32))
+    assert exact_correct_count(mutated) < claim
+    path = tmp_path / "TinyWeight.v"
+    path.write_text(render_instance(mutated, "brute-force", claim, "TinyWeight"))
+    res = coq_builds(path)
+    assert res.returncode != 0
+    assert REJECTED in res.stdout + res.stderr
+
+
+def test_export_rejects_models_too_large_for_kernel_brute_force(tmp_path):
+    w = ModelWeights.random(ModelConfig(d_vocab=64, n_ctx=4, d_model=4, d_head=4), seed=0)
+    with pytest.raises(CoqExportError, match="brute-force"):
+        export_instance(w, "brute-force", tmp_path / "Big.v")
+
+
+@pytest.mark.parametrize("bad", ["1bad.v", "has-dash.v", "noext.txt"])
+def test_export_rejects_file_names_that_are_not_coq_identifiers(tmp_path, bad):
+    w = ModelWeights.random(TINY, seed=0)
+    with pytest.raises(CoqExportError, match="--out"):
+        export_instance(w, "brute-force", tmp_path / bad)
+
+
+def test_export_rejects_unknown_strategy(tmp_path):
+    w = ModelWeights.random(TINY, seed=0)
+    with pytest.raises(CoqExportError, match="strategy"):
+        export_instance(w, "subcubic", tmp_path / "X.v")
+
+
+def test_rendered_weights_are_the_exact_certificate_mantissas():
+    from extract.certificate import dyadic_from_float32
+
+    w = ModelWeights.random(TINY, seed=1)
+    text = render_instance(w, "brute-force", 0, "X")
+    for name, arr in w.tensors().items():
+        t = dyadic_from_float32(arr)
+        block = text.split(f"  {name} := ")[1].split("|}")[0]
+        assert f"exponent := {t.exponent} " in block
+        assert block.count("[") == 1 + len(t.mantissas)
+        first_row = "[" + "; ".join(str(m) for m in t.mantissas[0]) + "]"
+        assert first_row in block
