@@ -8,10 +8,10 @@ Claims established:
 - ``attention_factors(paths, q, rho_lo, rho_hi, ops)``: integer arrays (lo, hi, e) with
   lo[i] 2^-e[i] <= exp(rho (S[i] - max S)) <= hi[i] 2^-e[i] for the rows S = EQKE[q, :] (tokens)
   and S = EQKP[q, :] (positions), for every rho in [rho_lo, rho_hi]; 0 <= lo <= hi <= 2^FACTOR_BITS.
-- ``logit_tables(paths, n, weight_bits)``: floor(M 2^g) for M = EUPU, EVOU, PVOU, with
-  a scale g chosen so that every product and sum formed by ``block_tables`` fits in int64.
+- ``logit_tables(paths, n, ops)``: floor((M - row minimum) 2^g) for M = EUPU, EVOU, PVOU,
+  with a scale g chosen so that every product and sum formed from them fits in int64.
 - ``block_upper(fac, tabs, q, m, ops)``: for a query q and a max m, an integer table with
-      C w_p(t) h_p(x_j) 2^g <= T_hi[p, t, j]
+      C w_p(t) h_p(x_j) 2^g <= T_hi[p, j, t]
   for every position p, key token t <= m and competitor x_j != m, where
   w_p(t) = exp(rho (EQKE[q,t] + EQKP[q,p])), h_p(x) is the logit difference of semantics.md
   for a sequence with query q, max m and t_p = t, and C > 0 is one constant for the group.
@@ -117,13 +117,18 @@ def attention_factors(paths: ExactPaths, q: int, rho_lo: Fraction, rho_hi: Fract
 
 
 def _floor_matrix(M: DMatrix, g: int) -> np.ndarray:
-    """floor(M 2^g) entrywise as int64 (asserts every entry is below INT64_LIMIT in magnitude)."""
+    """floor((M[i,j] - min_j M[i,j]) 2^g) entrywise as int64 (each row shifted by its own minimum).
+
+    Only differences within a row are ever used, and a row shift cancels in them; the entries
+    lie in [0, range 2^g], asserted below INT64_LIMIT.
+    """
     s = M.exp + g
-    rows = [[(x << s) if s >= 0 else (x >> -s) for x in r] for r in M.rows]
-    for r in rows:
-        for x in r:
-            if not -INT64_LIMIT < x < INT64_LIMIT:
-                raise OverflowError("brute-force: a fixed-point logit entry does not fit in int64")
+    rows = []
+    for r in M.rows:
+        lo = min(r)
+        rows.append([((x - lo) << s) if s >= 0 else ((x - lo) >> -s) for x in r])
+    if max(max(r) for r in rows) >= INT64_LIMIT:
+        raise OverflowError("brute-force: a fixed-point logit entry does not fit in int64")
     return np.array(rows, dtype=np.int64).reshape(M.shape)
 
 
@@ -135,7 +140,7 @@ def _max_row_range(M: DMatrix) -> Fraction:
 
 @dataclass(frozen=True)
 class LogitTables:
-    """EU = floor(EUPU 2^g), EV = floor(EVOU 2^g), PV = floor(PVOU 2^g) as int64; ``hbound`` >= |h_f|.
+    """EU, EV, PV = floor((M - row min) 2^g) for M = EUPU, EVOU, PVOU (int64); ``hbound`` >= |h_f|.
 
     ``hbound`` is an exact integer bound on every fixed-point difference
     h_f = (EU[q,x]-EU[q,m]) + (EV[t,x]-EV[t,m]) + (PV[p,x]-PV[p,m]); ``weight_bits`` = F.
@@ -158,21 +163,32 @@ def weight_bits_for(n: int) -> int:
     return (60 - nb) // 2
 
 
+def choose_scale(R: Fraction, n: int, F: int) -> int:
+    """The fixed-point exponent g of the logit tables: the largest g with R 2^g <= 2^L, L = 58 - nb - F.
+
+    Then n 2^F (R 2^g + 6) <= 2^(nb + F) 2^(L + 1) = 2^(59) < INT64_LIMIT whenever 2^L >= 6.
+    """
+    nb = max(1, (n - 1).bit_length())
+    L = 62 - nb - F - 4
+    if L < 3:
+        raise OverflowError(f"brute-force: n_ctx = {n} leaves no room for int64 fixed point")
+    g = L - (R.numerator.bit_length() - R.denominator.bit_length() + 1) if R > 0 else L
+    while R * Fraction(2) ** g > (1 << L):  # the bit-length guess may be one too large
+        g -= 1
+    return g
+
+
 def logit_tables(paths: ExactPaths, n: int, ops: OpCounter) -> LogitTables:
     """Fixed-point logit tables with a scale g such that n 2^F (hbound + 3) < INT64_LIMIT.
 
     Proof of the bound: |h 2^g| <= R 2^g with R the sum of the three maximal row ranges, and
-    |h_f - h 2^g| < 3, so |h_f| <= ceil(R 2^g) + 2; g is chosen so that R 2^g <= 2^L with
-    n 2^(F + L + 1) <= INT64_LIMIT, and the final bound is re-checked from the integer tables.
+    |h_f - h 2^g| < 3, so |h_f| <= R 2^g + 3 (choose_scale keeps R 2^g <= 2^L); the final bound
+    is re-checked from the integer tables, so a wrong scale raises instead of overflowing.
     """
     F = weight_bits_for(n)
-    nb = max(1, (n - 1).bit_length())
     R = _max_row_range(paths.EUPU) + _max_row_range(paths.EVOU) + _max_row_range(paths.PVOU)
     ops.add(3 * (paths.EUPU.shape[0] + paths.EVOU.shape[0] + paths.PVOU.shape[0]))
-    L = 62 - nb - F - 2  # budget for R 2^g in bits
-    g = L - (R.numerator.bit_length() - R.denominator.bit_length() + 1) if R > 0 else L
-    while R * (Fraction(2) ** g) > (1 << L):  # bit-length guess may be one off
-        g -= 1
+    g = choose_scale(R, n, F)
     EU, EV, PV = (_floor_matrix(M, g) for M in (paths.EUPU, paths.EVOU, paths.PVOU))
     ops.add(EU.size + EV.size + PV.size)
     # exact bound from the integer tables: |h_f| <= sum of the three maximal row ranges
