@@ -152,6 +152,7 @@ def sweep(paths: ExactPaths, d_head: int, ops: OpCounter, want_mask: bool = Fals
         return res  # no competitor exists (v = 1): certify nothing, which is always sound
     t0 = clock()
     rho_lo, rho_hi = inv_sqrt_bounds(d_head, SQRT_BITS)
+    ops.add(1)  # the enclosure of 1/sqrt(d_head)
     tabs = logit_tables(paths, n, ops)
     res.ns["tables"] += clock() - t0
     k = n - 1
