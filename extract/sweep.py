@@ -662,6 +662,30 @@ def run_sweep(
     if results_dir.exists() and not results_dir.is_dir():
         raise SweepError(f"{results_dir}: not a directory; expected a results folder")
     results_dir.mkdir(parents=True, exist_ok=True)
+    lock = _lock_results(results_dir)
+    try:
+        return _run_locked(seeds, strats, models_dir, results_dir, certs_dir, jobs, executor, config, steps,
+                           checker, progress, address, runner, say, t_start)
+    finally:
+        lock.close()
+
+
+def _lock_results(results_dir: Path):
+    """An exclusive advisory lock on RESULTS/.lock: one sweep writes a results folder at a time."""
+    import fcntl
+
+    f = open(results_dir / ".lock", "w")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise SweepError(f"{results_dir}: another sweep is writing to this results folder; wait for it "
+                         f"or use another --results") from None
+    return f
+
+
+def _run_locked(seeds, strats, models_dir, results_dir, certs_dir, jobs, executor, config, steps, checker,
+                progress, address, runner, say, t_start) -> SweepSummary:
     done_rows = latest_rows(read_journal(results_dir))  # validates the journal before any work
     repair_journal(results_dir)
 

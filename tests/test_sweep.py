@@ -361,3 +361,16 @@ def test_compact_proofs_sweep_is_wired_into_the_cli(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "extract.cli", "report", "--results", str(tmp_path / "none")],
                           capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 2 and "no such results folder" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_two_sweeps_cannot_write_one_results_folder(tmp_path):
+    from extract.sweep import _lock_results
+
+    (tmp_path / "res").mkdir()
+    held = _lock_results(tmp_path / "res")
+    try:
+        with pytest.raises(SweepError, match="another sweep is writing to this results folder"):
+            _sweep(tmp_path, [1])
+    finally:
+        held.close()
+    assert _sweep(tmp_path, [1]).computed == 4
