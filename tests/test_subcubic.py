@@ -317,3 +317,13 @@ def test_showcase_model_certified_counts_stay_below_the_true_count() -> None:
     for j in (0, 9, 5, 69, 79):
         res = search_subcubic.search(w, VARIANTS[j])
         assert 0 < res.certified_count <= truth
+
+
+@pytest.mark.parametrize("i, cfg", list(enumerate([ModelConfig(2, 1, 1, 1), ModelConfig(3, 1, 2, 1), ModelConfig(2, 2, 1, 1),
+                                                    ModelConfig(4, 3, 1, 2), ModelConfig(5, 2, 3, 3)])))
+def test_degenerate_shapes_and_zero_weights_are_handled_soundly(i: int, cfg: ModelConfig) -> None:
+    zero = ModelWeights.from_tensors(cfg, {k: np.zeros(s, np.float32) for k, s in cfg.weight_shapes().items()})
+    for w in (ModelWeights.random(cfg, 0, scale=4.0), zero):
+        mask = exact_correct_mask(w)
+        for knobs in VARIANTS[i::5]:  # the five shapes together cover every variant
+            assert_cases_sound(w, knobs, search_subcubic.search(w, knobs).witness, mask)

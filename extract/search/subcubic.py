@@ -109,7 +109,7 @@ def score_approx(ctx: ModelContext, err: str) -> tuple[dict, np.ndarray, list[np
     if err not in PEEL_MODES:
         u1, s1, v1 = _top_svd(ctx.S)
         a = QK @ (ctx.Ekey.T @ v1)
-        b = ctx.K @ (ctx.Q.T @ (ctx.Eq.T @ u1)) / s1
+        b = ctx.K @ (ctx.Q.T @ (ctx.Eq.T @ u1)) / s1 if s1 > 0 else np.zeros(ctx.d)
         e, ints, (a, b) = to_dyadic_vecs([a, b])
         approx = np.outer(ctx.Eq @ a, ctx.Ekey @ b)
         fs = [ctx.Eq, QK - np.outer(a, b), ctx.Ekey.T]
