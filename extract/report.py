@@ -321,7 +321,7 @@ def plot_frontier(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     ax.set_xscale("log")
     ax.set_xlabel("checker operations (proof length)")
     ax.set_ylabel("bound / brute-force bound" if bf else "certified bound (accuracy)")
-    ax.set_title(f"Certified bound vs proof length ({len(per_model)} models; grey: per-model frontier)")
+    ax.set_title(f"Certified bound vs proof length ({len(per_model)} model{'' if len(per_model) == 1 else 's'}; grey: per-model frontier)")
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
