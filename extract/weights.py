@@ -213,14 +213,17 @@ def _read_torch(path: str | os.PathLike[str]) -> dict[str, tuple[str, np.ndarray
         if not isinstance(value, torch.Tensor):
             out[key] = ("OBJECT", np.empty((0,)))
             continue
-        t = value.detach().cpu()
-        name = _TORCH_DTYPE_NAMES.get(str(t.dtype), str(t.dtype))
-        if name in ("F16", "BF16"):
-            out[key] = (name, t.to(torch.float32).numpy())  # exact widening
-        elif name in _ST_DTYPES:
-            out[key] = (name, t.numpy())
-        else:
-            out[key] = (name, np.empty((0,)))
+        name = _TORCH_DTYPE_NAMES.get(str(value.dtype), str(value.dtype))
+        try:
+            t = value.detach().cpu()
+            if name in ("F16", "BF16"):
+                out[key] = (name, t.to(torch.float32).numpy())  # exact widening
+            elif name in _ST_DTYPES:
+                out[key] = (name, t.numpy())
+            else:
+                out[key] = (name, np.empty((0,)))
+        except Exception as e:  # sparse, meta, quantized, ... tensors: not plain dense weights
+            raise ModelFileError(path, key, f"cannot read this tensor as a dense array ({type(e).__name__})") from None
     return out
 
 

@@ -154,7 +154,7 @@ def set_bias(key: str) -> Callable[[dict[str, Any]], None]:
     return change
 
 
-def our_file_with(change: Callable[[dict[str, np.ndarray]], None], dtype_override: str | None = None) -> Callable[[Path], Path]:
+def our_file_with(change: Callable[[dict[str, np.ndarray]], None]) -> Callable[[Path], Path]:
     def make(tmp: Path) -> Path:
         t = dict(weights().tensors())
         change(t)
@@ -246,6 +246,7 @@ BAD_FILES: dict[str, tuple[Callable[[Path], Path], str, str]] = {
         "data bytes for shape",
     ),
     "header-list-of-entries": (raw_file((16).to_bytes(8, "little") + b'{"W_E": [1, 2]} '), "W_E", "corrupt safetensors entry"),
+    "sparse-tensor": (mutate_tl(lambda sd: sd.__setitem__("embed.W_E", sd["embed.W_E"].to_sparse())), "embed.W_E", "dense"),
     "pickled-module": (lambda tmp: save_pt(MaxOfKTransformer(CONFIG), tmp / "module.pt"), "", "not a plain state_dict"),
     "pickled-list": (lambda tmp: save_pt([torch.zeros(2)], tmp / "list.pt"), "", "expected a state_dict"),
 }
