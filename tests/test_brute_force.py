@@ -196,6 +196,17 @@ def test_fast_path_never_proves_an_incorrect_sequence_with_tiny_chunks(monkeypat
         assert res.proved == base.proved and np.array_equal(res.mask, base.mask)
 
 
+def test_pruning_changes_no_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dropping competitors that cannot fail (Lemma 5b) gives the same proved set as the full grid."""
+    for seed in range(4):
+        w = tiny_trained_weights(ModelConfig(d_vocab=8, n_ctx=4, d_model=8, d_head=8), seed, 150)
+        pruned = run(w)
+        monkeypatch.setattr(brute_force_sweep, "PRUNE", False)
+        full = run(w)
+        monkeypatch.setattr(brute_force_sweep, "PRUNE", True)
+        assert np.array_equal(pruned.mask, full.mask) and pruned.fast_proved == full.fast_proved
+
+
 # ---------------------------------------------------------------- enumeration and arithmetic
 
 
@@ -224,17 +235,25 @@ def test_boxes_and_chunks_partition_all_sequences(v: int, n: int, budget: int, w
 
 @settings(max_examples=300, deadline=None)
 @given(
-    num=st.integers(0, 2**80), den=st.integers(1, 2**80), extra=st.integers(0, 2**40), bits=st.integers(2, 40)
+    num=st.integers(0, 2**70), den_bits=st.integers(0, 60), d=st.integers(1, 100), bits=st.integers(4, 100),
 )
-def test_mantissa_enclosure_contains_the_interval(num: int, den: int, extra: int, bits: int) -> None:
+def test_factor_enclosure_contains_exp_for_every_rho(num: int, den_bits: int, d: int, bits: int) -> None:
+    """a 2^-e <= exp(rho y) <= b 2^-e at both ends of the rho enclosure (60-digit mpmath), 0 <= a <= b <= 2^30."""
     from fractions import Fraction
 
-    lo = Fraction(num, den)
-    hi = lo + Fraction(extra, den) + Fraction(1, 2**90)
-    a, b, e = brute_force_tables.mantissa_enclosure(lo, hi, bits)
-    unit = Fraction(2) ** (-e)
-    assert a * unit <= lo and hi <= b * unit
-    assert 0 <= a <= b <= 2**bits and b > 2 ** (bits - 1)
+    import mpmath
+
+    from checker.sqrt_bounds import inv_sqrt_bounds
+
+    y = -Fraction(num, 2**den_bits)
+    rho_lo, rho_hi = inv_sqrt_bounds(d, bits)
+    a, b, e = brute_force_tables.factor_enclosure(y, rho_lo, rho_hi)
+    assert 0 <= a <= b <= 2**brute_force_tables.FACTOR_BITS
+    with mpmath.workdps(60):
+        scale = mpmath.mpf(2) ** (-e)
+        for rho in (rho_lo, rho_hi):
+            x = mpmath.exp(mpmath.mpf((rho * y).numerator) / (rho * y).denominator)
+            assert a * scale <= x <= b * scale
 
 
 def test_attention_factors_enclose_exp() -> None:

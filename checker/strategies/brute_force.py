@@ -8,6 +8,8 @@ nothing: it must be the empty object, so nothing in it can be believed.
 
 from __future__ import annotations
 
+import time
+
 from checker.certificate import Certificate
 from checker.ops import OpCounter
 from checker.paths import exact_paths
@@ -23,11 +25,16 @@ def validate_witness(cert: Certificate) -> None:
     expect_object(cert.witness, "witness", required=(), optional=())
 
 
-def run(cert: Certificate, ops: OpCounter, want_mask: bool = False) -> SweepResult:
-    """The full sweep with its statistics (and, if asked, the mask of proved sequences)."""
+def run(cert: Certificate, ops: OpCounter, want_mask: bool = False, want_unproved: bool = False) -> SweepResult:
+    """The full sweep with its statistics (and, if asked, the mask of proved sequences or the
+    indices of the others)."""
     validate_witness(cert)
+    start = time.perf_counter_ns()
     paths = exact_paths(cert.weights, ops)
-    return sweep(paths, cert.d_head, ops, want_mask=want_mask)
+    took = time.perf_counter_ns() - start
+    res = sweep(paths, cert.d_head, ops, want_mask=want_mask, want_unproved=want_unproved)
+    res.ns["paths"] = took
+    return res
 
 
 def check(cert: Certificate, ops: OpCounter) -> int:

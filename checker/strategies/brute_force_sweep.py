@@ -8,9 +8,10 @@ Organisation. Sequences are grouped by (q, m) = (query token, max token), q <= m
 group every free position (0..n-2) holds a token <= m, and when q < m at least one holds m;
 the group is the disjoint union over j (the first free position holding m) of the boxes
     [0, m)^j x {m} x [0, m]^(n-2-j)   (q < m),        [0, m]^(n-1)   (q = m).
-For a box the upper bounds S_hi(x) = sum_p T_hi[p, t_p, x] of every sequence are formed by
-int64 broadcasting (one row per sequence, one column per competitor), in chunks, and a
-sequence is proved when max_x S_hi(x) < 0. Sequences not proved are gathered; those with
+For a box the upper bounds S_hi(x) = sum_p T_hi[p, x, t_p] of every sequence are formed by
+int64 broadcasting (one column per sequence, one row per competitor), in chunks, and a
+sequence is proved when max_x S_hi(x) < 0; per chunk, competitors whose bound is negative for
+the whole chunk are skipped (Lemma 5b of the doc). Sequences not proved are gathered; those with
 max_x S_lo(x) >= 0 are certainly incorrect; the rest are re-decided one by one by
 checker.decide.decide_sequence at full precision.
 """
@@ -39,6 +40,7 @@ from checker.strategies.brute_force_tables import (
 )
 
 CHUNK_ELEMENTS = 1 << 19  # int64 entries per broadcast chunk (about 4 MB: stays in cache)
+PRUNE = True  # drop competitors that cannot fail in a chunk (Lemma 5b); False only for benchmarks
 
 Box = list[tuple[int, int]]  # one half-open interval [lo, hi) of tokens per free position
 
@@ -55,6 +57,7 @@ class SweepResult:
     fallback_not_proved: int = 0
     fallback_sequences: list[tuple[int, ...]] = field(default_factory=list)
     mask: np.ndarray | None = None
+    unproved: list[np.ndarray] | None = None  # lexicographic indices of the sequences not proved
     ns: dict[str, int] = field(default_factory=dict)  # wall time per phase, nanoseconds
 
 
@@ -139,8 +142,8 @@ def _seq_index(tokens: np.ndarray, v: int) -> np.ndarray:
     return idx
 
 
-def sweep(paths: ExactPaths, d_head: int, ops: OpCounter, want_mask: bool = False) -> SweepResult:
-    """Decide every sequence exactly; count (and optionally mark) the ones PROVED correct."""
+def sweep(paths: ExactPaths, d_head: int, ops: OpCounter, want_mask: bool = False, want_unproved: bool = False) -> SweepResult:
+    """Decide every sequence exactly; count (and optionally mark, or list the others) the ones PROVED correct."""
     clock = time.perf_counter_ns
     v = paths.EUPU.shape[1]
     n = paths.PVOU.shape[0]
@@ -148,6 +151,8 @@ def sweep(paths: ExactPaths, d_head: int, ops: OpCounter, want_mask: bool = Fals
     res.ns = {"tables": 0, "fast": 0, "second": 0, "fallback": 0}
     if want_mask:
         res.mask = np.zeros(v**n, dtype=bool)
+    if want_unproved:
+        res.unproved = []
     if v < 2:
         return res  # no competitor exists (v = 1): certify nothing, which is always sound
     t0 = clock()
@@ -176,7 +181,12 @@ def sweep(paths: ExactPaths, d_head: int, ops: OpCounter, want_mask: bool = Fals
 def _sweep_group(T: np.ndarray, q: int, m: int, k: int, v: int, n: int, buf: np.ndarray, res: SweepResult,
                  ops: OpCounter) -> np.ndarray | None:
     """Fast-path every sequence of group (q, m) with the upper table T [n, v-1, m+1]; return the
-    tokens of the sequences not proved (None if all were)."""
+    tokens of the sequences not proved (None if all were).
+
+    Per chunk, a competitor x whose bound b[x] + sum_i max_{t in interval i} T[p_i, x, t] is
+    already negative is dropped (it cannot fail for any sequence of the chunk); the grid is
+    formed over the remaining competitors only (docs/proofs/brute_force.md, Lemma 5b).
+    """
     width = T.shape[1]
     base = T[n - 1, :, q]
     left: list[np.ndarray] = []
@@ -185,10 +195,19 @@ def _sweep_group(T: np.ndarray, q: int, m: int, k: int, v: int, n: int, buf: np.
             b = base.copy()
             for i, t in enumerate(prefix):
                 b += T[i, :, t]
-            ops.add(len(prefix) * width)
-            S = _grid(b, T, len(prefix), sub, buf, ops)
-            proved = S.max(axis=0) < 0
-            ops.add(S.size)  # (width - 1) compares for the max and one for the sign, per sequence
+            ub = b.copy()
+            for i, (lo, hi) in enumerate(sub):
+                ub += T[len(prefix) + i, :, lo:hi].max(axis=1)
+            ops.add(len(prefix) * width + sum(hi - lo + 1 for lo, hi in sub) * width + width)
+            keep = np.flatnonzero(ub >= 0) if PRUNE else np.arange(width)
+            rows = int(np.prod([hi - lo for lo, hi in sub])) if sub else 1
+            if keep.size == 0:
+                proved = np.ones(rows, dtype=bool)
+            else:
+                Tk = T[:, keep, :] if keep.size < width else T
+                S = _grid(b[keep], Tk, len(prefix), sub, buf, ops)
+                proved = S.max(axis=0) < 0
+                ops.add(S.size)  # (kept - 1) compares for the max and one for the sign, per sequence
             c = int(proved.sum())
             res.proved += c
             res.fast_proved += c
@@ -220,6 +239,8 @@ def _settle(paths: ExactPaths, d_head: int, fac: QueryFactors, tabs: LogitTables
     if res.mask is not None and c:
         res.mask[_seq_index(tokens[proved], v)] = True
     res.ns["second"] += time.perf_counter_ns() - t0
+    if res.unproved is not None:
+        res.unproved.append(_seq_index(tokens[refuted & ~proved], v))
     t0 = time.perf_counter_ns()
     for row in tokens[~proved & ~refuted]:
         seq = tuple(int(t) for t in row)
@@ -231,6 +252,8 @@ def _settle(paths: ExactPaths, d_head: int, fac: QueryFactors, tabs: LogitTables
                 res.mask[_seq_index(np.array([seq], dtype=np.int64), v)] = True
         else:
             res.fallback_not_proved += 1
+            if res.unproved is not None:
+                res.unproved.append(_seq_index(np.array([seq], dtype=np.int64), v))
     res.ns["fallback"] += time.perf_counter_ns() - t0
 
 

@@ -27,7 +27,7 @@ from fractions import Fraction
 import numpy as np
 
 from checker.dyadic import DMatrix
-from checker.exp_bounds import exp_interval
+from checker.exp_bounds import EXP_ARG_LIMIT, exp_dyadic
 from checker.ops import OpCounter
 from checker.paths import ExactPaths
 
@@ -37,33 +37,39 @@ SQRT_BITS = 96  # relative precision of the enclosure of 1/sqrt(d_head)
 INT64_LIMIT = 1 << 62  # every int64 magnitude formed here stays below this (2^63 is the hard limit)
 
 
-def _floor_scaled(x: Fraction, e: int) -> int:
-    """floor(x 2^e), exactly."""
-    a, b = x.numerator, x.denominator
-    return (a << e) // b if e >= 0 else a // (b << -e)
+GAP_BITS = 40  # 1 + delta >= (2^GAP_BITS - D) / 2^GAP_BITS with D = ceil(|delta| 2^GAP_BITS)
 
 
-def _ceil_scaled(x: Fraction, e: int) -> int:
-    """ceil(x 2^e), exactly."""
-    return -_floor_scaled(-x, e)
+def factor_enclosure(y: Fraction, rho_lo: Fraction, rho_hi: Fraction) -> tuple[int, int, int]:
+    """Integers (a, b, e) with a 2^-e <= exp(rho y) <= b 2^-e for every rho in [rho_lo, rho_hi].
 
-
-def mantissa_enclosure(lo: Fraction, hi: Fraction, bits: int) -> tuple[int, int, int]:
-    """Integers (a, b, e) with a 2^-e <= lo, hi <= b 2^-e, 0 <= a <= b <= 2^bits and b > 2^(bits-1).
-
-    Requires 0 <= lo <= hi and hi > 0. The exponent is chosen from hi so that b never exceeds
-    2^bits; the relative width of (a, b) is that of (lo, hi) plus one unit in the last place.
+    Requires y <= 0 and 0 < rho_lo <= rho_hi. Guarantees 0 <= a <= b <= 2^FACTOR_BITS.
+    One exp enclosure, at rho_lo y: exp(rho y) <= exp(rho_lo y) (y <= 0), and
+    exp(rho y) >= exp(rho_hi y) = exp(rho_lo y) exp(delta) >= exp(rho_lo y) (1 + delta) with
+    delta = (rho_hi - rho_lo) y <= 0 (exp(z) >= 1 + z for all real z); the factor 1 + delta is
+    bounded below by (2^GAP_BITS - D) 2^-GAP_BITS, D = ceil(-delta 2^GAP_BITS), or by 0.
     """
-    if not (0 <= lo <= hi) or hi <= 0:
-        raise ValueError("mantissa_enclosure needs 0 <= lo <= hi, hi > 0")
-    # first guess from bit lengths, then correct: want 2^(bits-1) < hi 2^e <= 2^bits
-    e = bits - (hi.numerator.bit_length() - hi.denominator.bit_length())
-    while _ceil_scaled(hi, e) > (1 << bits):
-        e -= 1
-    while _ceil_scaled(hi, e + 1) <= (1 << bits):
-        e += 1
-    b = _ceil_scaled(hi, e)
-    a = _floor_scaled(lo, e)
+    if y > 0 or rho_lo <= 0 or rho_hi < rho_lo:
+        raise ValueError("factor_enclosure needs y <= 0 < rho_lo <= rho_hi")
+    x = rho_lo * y
+    if x < -EXP_ARG_LIMIT:  # exp(x) is below exp(-EXP_ARG_LIMIT): upper bound only, lower bound 0
+        lo_d, hi_d = None, exp_dyadic(-EXP_ARG_LIMIT, EXP_BITS)[1]
+    else:
+        lo_d, hi_d = exp_dyadic(x, EXP_BITS)
+    hm, he = hi_d
+    sh = FACTOR_BITS - hm.bit_length()  # hm 2^sh lies in [2^(FACTOR_BITS-1), 2^FACTOR_BITS)
+    e = sh - he
+    b = hm << sh if sh >= 0 else -((-hm) >> -sh)  # ceil(hi 2^e) <= 2^FACTOR_BITS
+    if lo_d is None:
+        return 0, b, e
+    delta = (rho_hi - rho_lo) * -y  # = -delta >= 0
+    D = -((-delta.numerator << GAP_BITS) // delta.denominator)  # ceil(-delta 2^GAP_BITS)
+    if D >= 1 << GAP_BITS:
+        return 0, b, e
+    lm, le = lo_d
+    num = lm * ((1 << GAP_BITS) - D)  # lower bound = num 2^(le - GAP_BITS)
+    s2 = le - GAP_BITS + e
+    a = num << s2 if s2 >= 0 else num >> -s2  # floor
     return a, b, e
 
 
@@ -82,16 +88,13 @@ def _row_factors(row: tuple[int, ...], exp: int, rho_lo: Fraction, rho_hi: Fract
     unit = Fraction(1 << exp) if exp >= 0 else Fraction(1, 1 << -exp)
     los, his, es = [], [], []
     for r in row:
-        y = (r - top) * unit  # exact, <= 0
-        # rho y ranges over [rho_hi y, rho_lo y] because y <= 0 and rho_lo <= rho <= rho_hi
-        lo, hi = exp_interval(rho_hi * y, rho_lo * y, EXP_BITS)
-        a, b, e = mantissa_enclosure(lo, hi, FACTOR_BITS)
+        a, b, e = factor_enclosure((r - top) * unit, rho_lo, rho_hi)  # argument exact, <= 0
         los.append(a)
         his.append(b)
         es.append(e)
-    # counted: the max (len-1 compares), one subtraction and two products per entry, and two
-    # exp evaluations (the interval's endpoints) per entry
-    ops.add(len(row) - 1 + 5 * len(row))
+    # counted: the max (len-1 compares); per entry one subtraction, the products with rho and
+    # the gap, one exp enclosure and the lower-bound correction
+    ops.add(len(row) - 1 + 6 * len(row))
     return Factors(np.array(los, dtype=np.int64), np.array(his, dtype=np.int64), np.array(es, dtype=np.int64))
 
 
