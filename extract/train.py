@@ -64,9 +64,10 @@ def last_position_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tens
 def train(config: ModelConfig, cfg: TrainConfig, progress: bool = False, threads: int = 1) -> ModelWeights:
     """Train one model with the paper's recipe; deterministic in (config, cfg, threads).
 
-    ``threads`` is the torch intra-op thread count used during training (restored afterwards);
-    one thread is the default because it is as fast for these tiny matrices and the result is
-    then independent of the machine's core count.
+    ``threads`` is the torch intra-op thread count used during training (restored afterwards).
+    One thread is the default: for these tiny matrices it was faster than two in our
+    measurements (benchmarks/bench_foundation.py), and it keeps the result independent of
+    the machine's core count.
     """
     with deterministic_torch(threads):
         init_gen = generator_for(cfg.seed, "init")
