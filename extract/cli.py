@@ -238,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", type=Path, required=True, help="the .v file to write")
     e.add_argument("--name", default=None, help="Coq module-safe instance name (default from the file name)")
     e.set_defaults(func=cmd_export_coq)
+
+    from extract.sweep import add_sweep_parsers
+
+    add_sweep_parsers(sub)
     return p
 
 
