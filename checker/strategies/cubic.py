@@ -18,7 +18,7 @@ from math import comb
 
 from checker.certificate import Certificate
 from checker.dyadic import DMatrix
-from checker.exp_bounds import exp_fixed
+from checker.exp_bounds import exp_dyadic, exp_fixed
 from checker.ops import OpCounter
 from checker.paths import ExactPaths, exact_paths
 from checker.sqrt_bounds import inv_sqrt_bounds
@@ -90,16 +90,27 @@ def row_scale(row: list[int], exp: int, rho_hi: Fraction) -> int:
 
 
 def exp_fixed_interval(z: int, exp: int, rho: tuple[Fraction, Fraction], scale: int, ops: OpCounter) -> tuple[int, int]:
-    """Integers (lo, hi) >= 0 with lo <= exp(z 2^exp rho) 2^scale <= hi for every rho in [rho_lo, rho_hi], z <= 0.
+    """Integers 0 <= lo <= hi with lo <= exp(z 2^exp rho) 2^scale <= hi for every rho in [rho_lo, rho_hi], z <= 0.
 
-    z rho lies in [z rho_hi, z rho_lo] because z <= 0 (section 5, items 2-3); exp is increasing.
+    With x = z 2^exp <= 0, x rho lies in [a, a + y], a = x rho_hi, y = |x| (rho_hi - rho_lo) >= 0
+    (section 5, items 2-3). exp is increasing, so lo is rounded down from a lower bound of
+    exp(a) and hi is rounded up from an upper bound of exp(a + y) = exp(a) exp(y) <= exp(a) (1 + 2y)
+    (valid for 0 <= y <= 1: e^y is convex and e^1 < 3). If a + y <= -(scale + 1) 7/10 then
+    exp(a + y) < 2^-(scale+1) (1/ln 2 > 10/7), so (0, 1) encloses every value.
     """
     rho_lo, rho_hi = rho
     x = fraction_of(z, exp)
-    ops.add(4)  # two products with rho and two exp enclosures, each counted as one operation
-    lo = exp_fixed(x * rho_hi, scale)[0]
-    hi = exp_fixed(x * rho_lo, scale)[1] if rho_lo != rho_hi else exp_fixed(x * rho_hi, scale)[1]
-    return max(lo, 0), hi
+    a, y = x * rho_hi, -x * (rho_hi - rho_lo)
+    ops.add(6)  # products and sums above, the exp enclosure (one operation), the (1 + 2y) factor
+    if a + y <= -(scale + 1) * Fraction(7, 10):
+        return 0, 1
+    if y > 1:  # pragma: no cover - needs |x| above 2^100 or so; two exp enclosures instead
+        return exp_fixed(a, scale)[0], exp_fixed(a + y, scale)[1]
+    (lm, le), (hm, he) = exp_dyadic(a, FIXED_BITS + 8)
+    lo = lm << (le + scale) if le + scale >= 0 else lm >> -(le + scale)  # floor
+    hi_f = fraction_of(hm, he + scale) * (1 + 2 * y)
+    hi = -((-hi_f.numerator) // hi_f.denominator)  # ceil
+    return lo, hi
 
 
 def exp_tables(paths: ExactPaths, d_head: int, ops: OpCounter) -> tuple[IntMatrix, IntMatrix, IntMatrix, IntMatrix, list[int]]:
