@@ -4,7 +4,8 @@ Claim established by ``check``: the returned number N_cubic is the size of a set
 sequences each of which is proved correct (Theorem 7.3 of docs/proofs/cubic.md). Every step
 below names the lemma of that document it implements. Only integer arithmetic is used: the
 path matrices are exact dyadics brought to one common exponent, exp and 1/sqrt(d_head) enter
-through certified enclosures rounded outward to a fixed-point scale 2^-FIXED_BITS.
+through certified enclosures rounded outward to a fixed-point scale 2^-F_q chosen per query q
+(FIXED_BITS significant bits for the smallest exp value of the row, section 5 item 3).
 
 Cost: O(v^2 d) for the path matrices plus O(v^3 n + v^2 n^2) here; every add, subtract,
 multiply, divide and comparison on certificate-derived numbers is counted in ``ops``.
