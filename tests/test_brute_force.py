@@ -148,15 +148,20 @@ def test_huge_logit_offsets_with_small_ranges() -> None:
 # ---------------------------------------------------------------- each stage on its own
 
 
+class UselessTables(brute_force_tables.BlockTables):
+    """Group tables that prove nothing (every upper bound +1) and refute nothing (every lower bound -1)."""
+
+    def __init__(self, fac, tabs, q, m, ops):
+        super().__init__(fac, tabs, q, m, ops)
+        self.T_hi = np.ones_like(self.T_hi)
+
+    def lower(self, ops):
+        return -np.ones_like(self.T_hi)
+
+
 def test_second_pass_alone_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With a useless fast path (every upper bound +1) every sequence goes to the second pass."""
-    real = brute_force_tables.block_upper
-
-    def useless(fac, tabs, q, m, ops):
-        T, d = real(fac, tabs, q, m, ops)
-        return np.ones_like(T), d
-
-    monkeypatch.setattr(brute_force_sweep, "block_upper", useless)
+    """With a useless fast path every sequence goes to the second pass (per-sequence scale)."""
+    monkeypatch.setattr(brute_force_sweep, "BlockTables", UselessTables)
     for seed in range(6):
         w = tiny_trained_weights(ModelConfig(d_vocab=6, n_ctx=3, d_model=6, d_head=6), seed, 150)
         res = run(w)
@@ -166,17 +171,12 @@ def test_second_pass_alone_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_fallback_alone_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     """With useless fast and second passes every sequence is decided by checker.decide."""
-    real = brute_force_tables.block_upper
-
-    def useless_upper(fac, tabs, q, m, ops):
-        T, d = real(fac, tabs, q, m, ops)
-        return np.ones_like(T), d
 
     def useless_rows(fac, tabs, d, tokens, ops):
         shape = (len(tokens), len(d.cols))
         return -np.ones(shape, dtype=np.int64), np.ones(shape, dtype=np.int64)
 
-    monkeypatch.setattr(brute_force_sweep, "block_upper", useless_upper)
+    monkeypatch.setattr(brute_force_sweep, "BlockTables", UselessTables)
     monkeypatch.setattr(brute_force_sweep, "rows_bounds", useless_rows)
     for seed in range(3):
         w = tiny_trained_weights(ModelConfig(d_vocab=5, n_ctx=3, d_model=6, d_head=6), seed, 150)
@@ -186,12 +186,24 @@ def test_fallback_alone_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
         assert_matches_oracle(w, res)
 
 
-def test_fast_path_never_proves_an_incorrect_sequence_with_tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Chunking does not change the result (chunks of one sequence up to whole boxes)."""
+def test_refutation_never_removes_a_correct_sequence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the second pass and fallback, fast-proved + refuted never overlap the wrong side."""
+    for seed in range(6):
+        w = tiny_trained_weights(ModelConfig(d_vocab=7, n_ctx=3, d_model=6, d_head=6), seed, 60)
+        res = brute_force.run(cert_for(w), OpCounter(), want_mask=True, want_unproved=True)
+        truth = exact_correct_mask(w)
+        unproved = np.concatenate(res.unproved) if res.unproved else np.zeros(0, dtype=np.int64)
+        assert not truth[unproved].any()  # every sequence declared not correct is truly not correct
+        assert res.fast_refuted > 0
+
+
+def test_chunk_and_batch_sizes_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunking and second-pass batching do not change the result (chunks of one sequence up to whole boxes)."""
     w = tiny_trained_weights(ModelConfig(d_vocab=7, n_ctx=4, d_model=6, d_head=6), 3, 150)
     base = run(w)
     for elements in (1, 50, 1 << 12):
         monkeypatch.setattr(brute_force_sweep, "CHUNK_ELEMENTS", elements)
+        monkeypatch.setattr(brute_force_sweep, "SETTLE_ROWS", max(1, elements // 8))
         res = run(w)
         assert res.proved == base.proved and np.array_equal(res.mask, base.mask)
 

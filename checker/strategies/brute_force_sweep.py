@@ -31,10 +31,10 @@ from checker.sqrt_bounds import inv_sqrt_bounds
 from checker.strategies.brute_force_tables import (
     SQRT_BITS,
     BlockDiffs,
+    BlockTables,
     LogitTables,
     QueryFactors,
     attention_factors,
-    block_upper,
     logit_tables,
     rows_bounds,
 )
@@ -168,25 +168,28 @@ def sweep(paths: ExactPaths, d_head: int, ops: OpCounter, want_mask: bool = Fals
         res.ns["tables"] += clock() - t0
         for m in range(q, v):
             t0 = clock()
-            T_hi, diffs = block_upper(fac, tabs, q, m, ops)
+            bt = BlockTables(fac, tabs, q, m, ops)
             t1 = clock()
             res.ns["tables"] += t1 - t0
-            undecided = _sweep_group(T_hi, q, m, k, v, n, buf, res, ops)
+            undecided = _sweep_group(bt, q, m, k, v, n, buf, res, ops)
             res.ns["fast"] += clock() - t1
             if undecided is not None:
-                _settle(paths, d_head, fac, tabs, diffs, undecided, v, res, ops)
+                _settle(paths, d_head, fac, tabs, bt.diffs, undecided, v, res, ops)
     return res
 
 
-def _sweep_group(T: np.ndarray, q: int, m: int, k: int, v: int, n: int, buf: np.ndarray, res: SweepResult,
+def _sweep_group(bt: BlockTables, q: int, m: int, k: int, v: int, n: int, buf: np.ndarray, res: SweepResult,
                  ops: OpCounter) -> np.ndarray | None:
     """Fast-path every sequence of group (q, m) with the upper table T [n, v-1, m+1]; return the
-    tokens of the sequences not proved (None if all were).
+    tokens of the sequences neither proved nor refuted (None if there are none).
 
     Per chunk, a competitor x whose bound b[x] + sum_i max_{t in interval i} T[p_i, x, t] is
     already negative is dropped (it cannot fail for any sequence of the chunk); the grid is
-    formed over the remaining competitors only (docs/proofs/brute_force.md, Lemma 5b).
+    formed over the remaining competitors only (docs/proofs/brute_force.md, Lemma 5b). When a
+    chunk has sequences not proved, the same grid is formed with the lower table: a sequence
+    with some lower bound >= 0 is certainly incorrect (refuted) and is not examined further.
     """
+    T = bt.T_hi
     width = T.shape[1]
     base = T[n - 1, :, q]
     left: list[np.ndarray] = []
@@ -211,13 +214,32 @@ def _sweep_group(T: np.ndarray, q: int, m: int, k: int, v: int, n: int, buf: np.
             c = int(proved.sum())
             res.proved += c
             res.fast_proved += c
-            if c < len(proved) or res.mask is not None:
-                rows_all = np.arange(len(proved))
-                if res.mask is not None and c:
-                    res.mask[_seq_index(_tokens_of_rows(rows_all[proved], q, prefix, sub, n), v)] = True
-                if c < len(proved):
-                    left.append(_tokens_of_rows(rows_all[~proved], q, prefix, sub, n))
+            if c == rows and res.mask is None:
+                continue
+            rows_all = np.arange(rows)
+            if res.mask is not None and c:
+                res.mask[_seq_index(_tokens_of_rows(rows_all[proved], q, prefix, sub, n), v)] = True
+            if c == rows:
+                continue
+            # refutation on the kept competitors (a dropped x has S_lo(x) <= S_hi(x) < 0)
+            L = bt.lower(ops)[:, keep, :]
+            lb = L[n - 1, :, q].copy()
+            for i, t in enumerate(prefix):
+                lb += L[i, :, t]
+            ops.add(len(prefix) * keep.size)
+            S_lo = _grid(lb, L, len(prefix), sub, buf, ops)
+            refuted = (S_lo.max(axis=0) >= 0) & ~proved
+            ops.add(S_lo.size)
+            res.fast_refuted += int(refuted.sum())
+            if res.unproved is not None and refuted.any():
+                res.unproved.append(_seq_index(_tokens_of_rows(rows_all[refuted], q, prefix, sub, n), v))
+            rest = ~proved & ~refuted
+            if rest.any():
+                left.append(_tokens_of_rows(rows_all[rest], q, prefix, sub, n))
     return np.concatenate(left) if left else None
+
+
+SETTLE_ROWS = 1 << 13  # sequences per second-pass batch (bounds the [rows, v-1] temporaries)
 
 
 def _settle(paths: ExactPaths, d_head: int, fac: QueryFactors, tabs: LogitTables, diffs: BlockDiffs,
@@ -227,6 +249,12 @@ def _settle(paths: ExactPaths, d_head: int, fac: QueryFactors, tabs: LogitTables
     Second pass with per-sequence normalised weights: proved when max_x S_hi < 0, certainly
     incorrect when max_x S_lo >= 0; every other sequence is decided by decide_sequence.
     """
+    for start in range(0, len(tokens), SETTLE_ROWS):
+        _settle_batch(paths, d_head, fac, tabs, diffs, tokens[start : start + SETTLE_ROWS], v, res, ops)
+
+
+def _settle_batch(paths: ExactPaths, d_head: int, fac: QueryFactors, tabs: LogitTables, diffs: BlockDiffs,
+                  tokens: np.ndarray, v: int, res: SweepResult, ops: OpCounter) -> None:
     t0 = time.perf_counter_ns()
     S_lo, S_hi = rows_bounds(fac, tabs, diffs, tokens, ops)
     proved = S_hi.max(axis=1) < 0

@@ -10,11 +10,12 @@ Claims established:
   and S = EQKP[q, :] (positions), for every rho in [rho_lo, rho_hi]; 0 <= lo <= hi <= 2^FACTOR_BITS.
 - ``logit_tables(paths, n, ops)``: floor((M - row minimum) 2^g) for M = EUPU, EVOU, PVOU,
   with a scale g chosen so that every product and sum formed from them fits in int64.
-- ``block_upper(fac, tabs, q, m, ops)``: for a query q and a max m, an integer table with
+- ``BlockTables(fac, tabs, q, m, ops)``: for a query q and a max m, an integer table with
       C w_p(t) h_p(x_j) 2^g <= T_hi[p, j, t]
   for every position p, key token t <= m and competitor x_j != m, where
   w_p(t) = exp(rho (EQKE[q,t] + EQKP[q,p])), h_p(x) is the logit difference of semantics.md
-  for a sequence with query q, max m and t_p = t, and C > 0 is one constant for the group.
+  for a sequence with query q, max m and t_p = t, and C > 0 is one constant for the group
+  (and on demand the lower table T_lo with T_lo[p, j, t] <= C w_p(t) h_p(x_j) 2^g).
 - ``rows_bounds(...)``: the same with lower and upper bounds for given sequences, with one
   positive constant per sequence (higher relative precision for the sequence's own weights).
 """
@@ -274,17 +275,27 @@ def product_lower(wl: np.ndarray, wh: np.ndarray, hf: np.ndarray) -> np.ndarray:
     return np.where(hl >= 0, wl * hl, wh * hl)
 
 
-def block_upper(fac: QueryFactors, tabs: LogitTables, q: int, m: int, ops: OpCounter) -> tuple[np.ndarray, BlockDiffs]:
-    """T_hi [n, v-1, m+1] with C w_p(t) h_p(x_j) 2^g <= T_hi[p, j, t] (one constant C > 0 per group).
-
-    Competitor-major layout: the sweep forms sums along the token axis, which is contiguous.
+class BlockTables:
+    """Tables of group (q, m), competitor-major: T_hi [n, v-1, m+1] with
+    C w_p(t) h_p(x_j) 2^g <= T_hi[p, j, t], and on demand T_lo <= the same (one constant C > 0 per
+    group). The sweep forms sums along the token axis, which is contiguous.
     """
-    wl, wh = block_weights(fac, m, tabs.weight_bits, ops)
-    d = block_diffs(tabs, q, m, ops)
-    hf = d.dv.T[None, :, :] + (d.dp + d.du[None, :])[:, :, None]  # [n, v-1, m+1]
-    T_hi = product_upper(wl[:, None, :], wh[:, None, :], hf)
-    ops.add(2 * hf.size + 4 * hf.size)
-    return np.ascontiguousarray(T_hi), d
+
+    def __init__(self, fac: QueryFactors, tabs: LogitTables, q: int, m: int, ops: OpCounter):
+        self.wl, self.wh = block_weights(fac, m, tabs.weight_bits, ops)
+        self.diffs = block_diffs(tabs, q, m, ops)
+        d = self.diffs
+        self.hf = d.dv.T[None, :, :] + (d.dp + d.du[None, :])[:, :, None]  # [n, v-1, m+1]
+        self.T_hi = np.ascontiguousarray(product_upper(self.wl[:, None, :], self.wh[:, None, :], self.hf))
+        ops.add(2 * self.hf.size + 4 * self.hf.size)
+        self._T_lo: np.ndarray | None = None
+
+    def lower(self, ops: OpCounter) -> np.ndarray:
+        """T_lo [n, v-1, m+1] (computed once, when first needed)."""
+        if self._T_lo is None:
+            self._T_lo = np.ascontiguousarray(product_lower(self.wl[:, None, :], self.wh[:, None, :], self.hf))
+            ops.add(4 * self.hf.size)
+        return self._T_lo
 
 
 def rows_bounds(fac: QueryFactors, tabs: LogitTables, d: BlockDiffs, tokens: np.ndarray, ops: OpCounter) -> tuple[np.ndarray, np.ndarray]:
