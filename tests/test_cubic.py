@@ -118,6 +118,16 @@ def test_every_counted_sequence_is_correct_on_300_tiny_models(chunk):
     assert certified_somewhere > 0  # the property is exercised, not vacuous
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.integers(4, 12), st.integers(2, 4), st.integers(4, 8), st.integers(1, 8), st.integers(0, 2**31),
+       st.sampled_from([0.1, 0.3, 1.0, 3.0]))
+def test_counted_sequences_are_correct_on_hypothesis_models(v, n, d, dh, seed, scale):
+    if n == 4:
+        v = min(v, 8)
+    cfg = ModelConfig(d_vocab=v, n_ctx=n, d_model=d, d_head=min(dh, d))
+    assert_sound(ModelWeights.random(cfg, seed, scale=scale))
+
+
 def test_trained_tiny_models_certify_most_sequences():
     """Non-vacuity: on briefly trained tiny models the cubic proof certifies a large share."""
     w = tiny_trained_weights(ModelConfig(d_vocab=8, n_ctx=3, d_model=8, d_head=8), 1, 300)
