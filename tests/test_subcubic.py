@@ -15,6 +15,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from checker.dyadic import DMatrix
 from checker.errors import CertificateError
@@ -248,8 +250,8 @@ def test_unknown_knob_value_is_rejected_by_name() -> None:
 # The error-bound inequalities of each mode, against exact row differences.
 
 
-def _rand_dm(rng: np.random.Generator, r: int, c: int) -> DMatrix:
-    return DMatrix(tuple(tuple(int(x) for x in row) for row in rng.integers(-50, 51, size=(r, c))), int(rng.integers(-6, 2)))
+def _dm(rows: list[list[int]], exp: int) -> DMatrix:
+    return DMatrix(tuple(tuple(r) for r in rows), exp)
 
 
 def _exact_row_diffs(fs: list[DMatrix]) -> list[Fraction]:
@@ -260,13 +262,22 @@ def _exact_row_diffs(fs: list[DMatrix]) -> list[Fraction]:
     return [max(r) - min(r) for r in acc]
 
 
-@pytest.mark.parametrize("seed", range(25))
-def test_every_error_mode_bounds_the_true_row_differences(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    v, d, h = int(rng.integers(3, 9)), int(rng.integers(2, 6)), int(rng.integers(2, 6))
-    shapes = [(v, d), (d, h), (h, d), (d, v)] if seed % 2 else [(v, d), (d, d), (d, v)]
-    fs = [_rand_dm(rng, *s) for s in shapes]
+@st.composite
+def factor_chains(draw):
+    """A chain of 3 (v x d, d x d, d x v) or 4 (v x d, d x h, h x d, d x v) small dyadic factors."""
+    v, d, h = draw(st.integers(2, 7)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    four = draw(st.booleans())
+    shapes = [(v, d), (d, h), (h, d), (d, v)] if four else [(v, d), (d, d), (d, v)]
+    entry = st.integers(-60, 60)
+    return [_dm(draw(st.lists(st.lists(entry, min_size=c, max_size=c), min_size=r, max_size=r)), draw(st.integers(-6, 2)))
+            for r, c in shapes]
+
+
+@settings(max_examples=60, deadline=None)
+@given(fs=factor_chains())
+def test_every_error_mode_bounds_the_true_row_differences(fs: list[DMatrix]) -> None:
     truth = _exact_row_diffs(fs)
+    v = len(truth)
     ops = OpCounter()
     bounds = bounds_max_diff(fs, False, ops) + bounds_max_diff(fs, True, ops)
     bounds += [bound_recursive(fs, lv, ops) for lv in (set(), {0}, set(range(len(fs) - 1)))]
