@@ -44,7 +44,7 @@ def load_or_train(model: Path, seed: int):
     return w
 
 
-def phase_float(model: Path, forward: bool) -> dict:
+def phase_float(model: Path, forward: bool, repeat: int) -> dict:
     import torch
 
     torch.set_num_threads(1)
@@ -52,8 +52,9 @@ def phase_float(model: Path, forward: bool) -> dict:
     from extract.weights import load_model
 
     w = load_model(model)
-    res = float_brute_force(w, threads=1)
-    out = {"float64_seconds": res.seconds, "float64_correct": res.correct, "total": res.total,
+    runs = [float_brute_force(w, threads=1) for _ in range(repeat)]
+    res = runs[0]
+    out = {"float64_runs": [r.seconds for r in runs], "float64_correct": res.correct, "total": res.total,
            "float64_wrong": res.wrong_indices.tolist()}
     if forward:
         fw = float_brute_force_forward(w, threads=1)
@@ -75,7 +76,7 @@ def phase_certify(model: Path, seed: int, cert_path: Path) -> dict:
             "size_mb": cert_path.stat().st_size / 1e6}
 
 
-def phase_exact(cert_path: Path) -> dict:
+def phase_exact(cert_path: Path, repeat: int) -> dict:
     import numpy as np
 
     from checker.load import load_certificate
@@ -86,7 +87,8 @@ def phase_exact(cert_path: Path) -> dict:
     t0 = time.perf_counter()
     cert = load_certificate(cert_path)
     load_s = time.perf_counter() - t0
-    verdict = check_certificate(cert)  # the timed check, exactly as `python -m checker` runs it
+    verdicts = [check_certificate(cert) for _ in range(repeat)]  # timed, as `python -m checker` runs it
+    verdict = verdicts[0]
     rss = peak_rss_mb()
     # an untimed second run with statistics (same code path plus the list of unproved sequences)
     res = brute_force.run(cert, OpCounter(), want_unproved=True)
@@ -102,7 +104,7 @@ def phase_exact(cert_path: Path) -> dict:
     brute_force_sweep.PRUNE = True
     return {
         "noprune_seconds": full_s, "noprune_ops": ops_full.count, "noprune_certified": full,
-        "load_seconds": load_s, "check_seconds": verdict.wall_ns / 1e9, "ops": verdict.ops,
+        "load_seconds": load_s, "check_runs": [x.wall_ns / 1e9 for x in verdicts], "ops": verdict.ops,
         "certified": verdict.certified, "claimed": verdict.claimed, "ok": verdict.ok,
         "peak_rss_mb": rss, "breakdown_ns": res.ns, "fast_proved": res.fast_proved,
         "second_proved": res.second_proved, "refuted": res.fast_refuted,
@@ -123,17 +125,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", type=Path, default=Path("models/seed-123.safetensors"))
     p.add_argument("--seed", type=int, default=123)
     p.add_argument("--forward", action="store_true", help="also time the float32 torch forward pass (~1 min)")
+    p.add_argument("--repeat", type=int, default=3, help="timed runs of each baseline and check (min and median reported)")
     p.add_argument("--phase", choices=["certify", "float", "exact"], help=argparse.SUPPRESS)
     p.add_argument("--cert", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.phase == "float":
-        print(json.dumps(phase_float(args.model, args.forward)))
+        print(json.dumps(phase_float(args.model, args.forward, args.repeat)))
         return 0
     if args.phase == "certify":
         print(json.dumps(phase_certify(args.model, args.seed, args.cert)))
         return 0
     if args.phase == "exact":
-        print(json.dumps(phase_exact(args.cert)))
+        print(json.dumps(phase_exact(args.cert, args.repeat)))
         return 0
 
     # every phase runs in a fresh child of this small process: on Linux ru_maxrss survives exec,
@@ -141,8 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         cert_path = Path(tmp) / "bf.cert.json"
         cf = child(["--phase", "certify", "--model", str(args.model), "--seed", str(args.seed), "--cert", str(cert_path)])
-        fl = child(["--phase", "float", "--model", str(args.model)] + (["--forward"] if args.forward else []))
-        ex = child(["--phase", "exact", "--cert", str(cert_path)])
+        rep = ["--repeat", str(args.repeat)]
+        fl = child(["--phase", "float", "--model", str(args.model)] + rep + (["--forward"] if args.forward else []))
+        ex = child(["--phase", "exact", "--cert", str(cert_path)] + rep)
 
     import numpy as np
 
@@ -155,14 +159,19 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"model {args.model} (v={v}, n={n}); {v ** n} sequences; certificate {size_mb:.1f} MB")
     print(f"search (untrusted, float64 margins): claim {cf['claim']} in {search_s:.2f} s")
-    base = fl["float64_seconds"]
-    print("\nphase                              seconds   ratio to float64   peak RSS (MB)")
-    print(f"float64 brute force (baseline)    {base:8.2f}   {1:8.2f}            {fl['peak_rss_mb']:8.0f}")
+    import statistics
+
+    fmin, fmed = min(fl["float64_runs"]), statistics.median(fl["float64_runs"])
+    emin, emed = min(ex["check_runs"]), statistics.median(ex["check_runs"])
+    base = fmin
+    print(f"timed runs per phase: {args.repeat} (min and median; the machine is shared, so min is the cleaner number)")
+    print("\nphase                              min s   median s   min ratio   median ratio   peak RSS (MB)")
+    print(f"float64 brute force (baseline)    {fmin:6.2f}   {fmed:8.2f}   {1:9.2f}   {1:12.2f}   {fl['peak_rss_mb']:8.0f}")
     if "forward_seconds" in fl:
-        print(f"float32 torch forward pass        {fl['forward_seconds']:8.2f}   {fl['forward_seconds'] / base:8.2f}            (same process)")
-    print(f"exact check (check_certificate)   {ex['check_seconds']:8.2f}   {ex['check_seconds'] / base:8.2f}            {ex['peak_rss_mb']:8.0f}")
-    print(f"  certificate loading + hash      {ex['load_seconds']:8.2f}")
-    print(f"exact check without pruning       {ex['noprune_seconds']:8.2f}   {ex['noprune_seconds'] / base:8.2f}            (same process as exact)")
+        print(f"float32 torch forward pass (1x)   {fl['forward_seconds']:6.2f}   {'':8s}   {fl['forward_seconds'] / fmin:9.2f}   {'':12s}   (same process)")
+    print(f"exact check (check_certificate)   {emin:6.2f}   {emed:8.2f}   {emin / fmin:9.2f}   {emed / fmed:12.2f}   {ex['peak_rss_mb']:8.0f}")
+    print(f"  certificate loading + hash      {ex['load_seconds']:6.2f}")
+    print(f"exact check without pruning (1x)  {ex['noprune_seconds']:6.2f}   {'':8s}   {ex['noprune_seconds'] / base:9.2f}")
     print(f"exact check operations: {ex['ops']:.3e} (without pruning {ex['noprune_ops']:.3e}; "
           f"certified {ex['noprune_certified']} there)")
     ns = ex["breakdown_ns"]
