@@ -28,14 +28,24 @@ def all_sequences(v: int, n: int) -> np.ndarray:
     return np.stack([(idx // v ** (n - 1 - p)) % v for p in range(n)], axis=1)
 
 
-def float_margins(weights: ModelWeights, tokens: np.ndarray) -> np.ndarray:
-    """logit[m] - max_{x != m} logit[x] in float64 (a heuristic)."""
+def float_margins_and_scale(weights: ModelWeights, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(logit[m] - max_{x != m} logit[x], max_x |logit[x]|) in float64 (a heuristic).
+
+    The float64 error of a margin is proportional to the size of the logits, not of the margin,
+    so decisiveness must be judged against the second value.
+    """
     logits = logits_from_paths(float_paths(weights), tokens)
+    scale = np.abs(logits).max(axis=1)
     m = tokens.max(axis=1)
     rows = np.arange(len(tokens))
     correct_logit = logits[rows, m]
     logits[rows, m] = -np.inf
-    return correct_logit - logits.max(axis=1)
+    return correct_logit - logits.max(axis=1), scale
+
+
+def float_margins(weights: ModelWeights, tokens: np.ndarray) -> np.ndarray:
+    """logit[m] - max_{x != m} logit[x] in float64 (a heuristic)."""
+    return float_margins_and_scale(weights, tokens)[0]
 
 
 def _exact_matrices(weights: ModelWeights) -> dict[str, list[list[Fraction]]]:
@@ -97,8 +107,8 @@ def exact_correct_mask(weights: ModelWeights, batch: int = 1 << 16) -> np.ndarra
     for start in range(0, v**n, batch):
         idx = np.arange(start, min(start + batch, v**n), dtype=np.int64)
         tokens = np.stack([(idx // v ** (n - 1 - p)) % v for p in range(n)], axis=1)
-        margins = float_margins(weights, tokens)
-        logits_scale = 1.0 + np.abs(margins)
+        margins, scale = float_margins_and_scale(weights, tokens)
+        logits_scale = 1.0 + scale
         out[idx] = margins > FLOAT_DECISIVE * logits_scale
         amb = np.abs(margins) <= FLOAT_DECISIVE * logits_scale
         ambiguous.extend(idx[amb].tolist())
