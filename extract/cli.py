@@ -12,13 +12,10 @@ import sys
 from pathlib import Path
 
 from extract.config import SHOWCASE_SEED, ModelConfig, TrainConfig
+from extract.errors import UserError
 
 DEFAULT_MODELS_DIR = Path("models")
 DEFAULT_CERTS_DIR = Path("out/certificates")
-
-
-class UserError(Exception):
-    """Bad input from the user: printed as one line, exit code 2."""
 
 
 def paper_seeds() -> list[int]:

@@ -51,7 +51,7 @@ def run_showcase(
             certs_dir=out_dir / "certificates", config=config, steps=steps, progress=not as_json, runner=runner,
         )
     except SweepError as e:
-        from extract.cli import UserError
+        from extract.errors import UserError
 
         raise UserError(str(e)) from None
     report_paths: dict[str, str] = {}

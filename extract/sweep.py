@@ -802,7 +802,7 @@ def parse_shape(text: str) -> ModelConfig:
 
 
 def _user_error(msg: str) -> Exception:
-    from extract.cli import UserError
+    from extract.errors import UserError
 
     return UserError(msg)
 
