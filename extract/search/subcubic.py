@@ -199,8 +199,9 @@ def _choose_gaps(ctx: ModelContext, approx: np.ndarray, eps: np.ndarray, mu, dte
     for c in range(1, n):
         ru = rho_up[q_idx, ismax, c]
         rd = rho_dn[q_idx, ismax, c]
-        a_lo = 1.0 / (1.0 + e_lo * ru)  # [q, m, j]
-        a_hi = 1.0 / (1.0 + e_hi * rd)
+        with np.errstate(over="ignore"):  # an overflow to inf gives attention 0, the right limit
+            a_lo = 1.0 / (1.0 + e_lo * ru)  # [q, m, j]
+            a_hi = 1.0 / (1.0 + e_hi * rd)
         cp = np.where(q_idx == m_idx, c, c - 1)  # c'
         valid = (q_idx <= m_idx) & (j_idx < m_idx) & ((q_idx == m_idx) | (j_idx >= q_idx)) & (cp <= n - 1)
         valid &= (q_idx == m_idx) | (c >= 1)

@@ -88,8 +88,9 @@ def positional_ratios(Ppos: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarra
             k = nm - 1 if ismax else nm
             low = srt[:, :k].sum(axis=1) + (ex[:, -1] if ismax else 0.0)
             high = srt[:, n - 1 - k:].sum(axis=1) + (ex[:, -1] if ismax else 0.0)
-            up[:, ismax, c] = (total - low) / low
-            dn[:, ismax, c] = (total - high) / high
+            with np.errstate(over="ignore", divide="ignore"):  # inf ratios mean attention 0: the right limit
+                up[:, ismax, c] = (total - low) / low
+                dn[:, ismax, c] = (total - high) / high
     return up, dn
 
 
