@@ -289,19 +289,32 @@ def to_markdown(summary: dict[str, Any]) -> str:
 FAMILY_COLOURS = {"brute-force": "tab:red", "cubic": "tab:blue", "subcubic": "tab:green", "single-sequence": "tab:gray"}
 
 
-def plot_frontier(rows: Sequence[dict[str, Any]], path: Path) -> Path:
-    """Bound (normalised when possible) vs checker op count, log x, with per-model and overall frontiers."""
+def _pyplot():
+    """matplotlib.pyplot on the non-interactive Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    good = ok_rows(rows)
+    return plt
+
+
+def _plotted_bound(rows: Sequence[dict[str, Any]]):
+    """The y value of a row: its bound normalised by its model's brute-force bound when known."""
     bf = brute_force_bounds(rows)
 
     def y(r: dict[str, Any]) -> float:
         n = normalised(r, bf)
         return float(n if n is not None else bound_of(r))
+
+    return y
+
+
+def plot_frontier(rows: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Bound (normalised when possible) vs checker op count, log x, with per-model and overall frontiers."""
+    plt = _pyplot()
+    good = ok_rows(rows)
+    y = _plotted_bound(rows)
 
     fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
     for fam in sorted({r["family"] for r in good}):
@@ -320,7 +333,7 @@ def plot_frontier(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     ax.plot(xs, ys, color="black", lw=1.8, label="frontier (all models)", zorder=3)
     ax.set_xscale("log")
     ax.set_xlabel("checker operations (proof length)")
-    ax.set_ylabel("bound / brute-force bound" if bf else "certified bound (accuracy)")
+    ax.set_ylabel("bound / brute-force bound" if brute_force_bounds(rows) else "certified bound (accuracy)")
     ax.set_title(f"Certified bound vs proof length ({len(per_model)} model{'' if len(per_model) == 1 else 's'}; grey: per-model frontier)")
     ax.grid(True, which="both", alpha=0.25)
     ax.legend(loc="lower right", fontsize=8)
@@ -344,17 +357,9 @@ def _steps(xs: list[int], ys: list[float]) -> tuple[list[float], list[float]]:
 
 def plot_families(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     """Box plots of the bound per family, and per subcubic attention-error knob value."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     good = ok_rows(rows)
-    bf = brute_force_bounds(rows)
-
-    def y(r: dict[str, Any]) -> float:
-        n = normalised(r, bf)
-        return float(n if n is not None else bound_of(r))
+    y = _plotted_bound(rows)
 
     fams = sorted({r["family"] for r in good})
     sub = [r for r in good if r["family"] == "subcubic"]
@@ -364,7 +369,7 @@ def plot_families(rows: Sequence[dict[str, Any]], path: Path) -> Path:
     ax = axes[0][0]
     ax.boxplot([[y(r) for r in good if r["family"] == f] for f in fams])
     ax.set_xticks(range(1, len(fams) + 1), fams)
-    ax.set_ylabel("bound / brute-force bound" if bf else "certified bound")
+    ax.set_ylabel("bound / brute-force bound" if brute_force_bounds(rows) else "certified bound")
     ax.set_title("Bound per strategy family")
     ax.grid(True, axis="y", alpha=0.25)
     if sub:

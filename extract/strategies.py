@@ -9,26 +9,13 @@ import importlib
 import itertools
 from dataclasses import dataclass
 
-DIRECT_PATH_MODES: tuple[str, ...] = (
-    "mean_query+max_diff",
-    "svd_query+max_diff",
-    "max_diff",
-    "max_diff_exact",
-    "global_max_diff_exact",
-)
-ATTENTION_MODES: tuple[str, ...] = ("mean+diff", "per-query")
-ATTENTION_ERROR_MODES: tuple[str, ...] = (
-    "svd",
-    "max_diff",
-    "mean+max_diff",
-    "max_diff_subproduct",
-    "mean+max_diff_subproduct",
-    "max_diff_subproduct_recursive",
-    "mean+max_diff_subproduct_recursive",
-    "mean_recursive+max_diff_subproduct_recursive",
-    "max_diff_exact",
-    "exact_EQKE+max_diff_exact",
-)
+from checker.strategies.subcubic import KNOBS as SUBCUBIC_KNOBS
+
+# The knob values are defined once, by the checker that has to accept them (extract may import
+# checker; the reverse is forbidden).
+DIRECT_PATH_MODES: tuple[str, ...] = SUBCUBIC_KNOBS["direct_path"]
+ATTENTION_MODES: tuple[str, ...] = SUBCUBIC_KNOBS["attention"]
+ATTENTION_ERROR_MODES: tuple[str, ...] = SUBCUBIC_KNOBS["attention_error"]
 
 SEARCH_MODULES: dict[str, str] = {
     "single-sequence": "extract.search.single_sequence",

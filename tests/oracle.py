@@ -48,7 +48,11 @@ def float_margins(weights: ModelWeights, tokens: np.ndarray) -> np.ndarray:
     return float_margins_and_scale(weights, tokens)[0]
 
 
-def _exact_matrices(weights: ModelWeights) -> dict[str, list[list[Fraction]]]:
+def fraction_paths(weights: ModelWeights) -> dict[str, list[list[Fraction]]]:
+    """The path matrices of semantics.md, computed literally from their definitions in Fractions.
+
+    float32 -> Fraction is exact, so every entry is the exact real value. Also returns E_q.
+    """
     def fr(a: np.ndarray) -> list[list[Fraction]]:
         return [[Fraction(float(x)) for x in row] for row in a]
 
@@ -60,18 +64,19 @@ def _exact_matrices(weights: ModelWeights) -> dict[str, list[list[Fraction]]]:
         return [list(r) for r in zip(*a)]
 
     t = {k: fr(v) for k, v in weights.tensors().items()}
-    E, P = t["W_E"], t["W_pos"]
+    E, P, Q, K, V, O, U = (t[k] for k in ("W_E", "W_pos", "W_Q", "W_K", "W_V", "W_O", "W_U"))
     Eq = [[e + p for e, p in zip(row, P[-1])] for row in E]
-    QK = mm(t["W_Q"], tr(t["W_K"]))
-    VOU = mm(mm(t["W_V"], t["W_O"]), t["W_U"])
-    EqQK = mm(Eq, QK)
     return {
-        "EUPU": mm(Eq, t["W_U"]),
-        "EVOU": mm(E, VOU),
-        "PVOU": mm(P, VOU),
-        "EQKE": mm(EqQK, tr(E)),
-        "EQKP": mm(EqQK, tr(P)),
+        "EUPU": mm(Eq, U),
+        "EVOU": mm(mm(mm(E, V), O), U),
+        "PVOU": mm(mm(mm(P, V), O), U),
+        "EQKE": mm(mm(mm(Eq, Q), tr(K)), tr(E)),
+        "EQKP": mm(mm(mm(Eq, Q), tr(K)), tr(P)),
+        "E_q": Eq,
     }
+
+
+_exact_matrices = fraction_paths
 
 
 def _mp_correct(mats: dict[str, list[list[Fraction]]], d_head: int, seq: tuple[int, ...]) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 
 import numpy as np
 from hypothesis import given, settings
@@ -15,7 +14,7 @@ from checker.paths import exact_paths
 from extract.certificate import build_certificate
 from extract.config import ModelConfig
 from extract.model import ModelWeights, float_paths
-from tests.oracle import tiny_trained_weights
+from tests.oracle import fraction_paths, tiny_trained_weights
 
 
 def cert_weights(w: ModelWeights):
@@ -24,31 +23,7 @@ def cert_weights(w: ModelWeights):
     return load_certificate_obj(json.loads(json.dumps(obj)), "memory").weights
 
 
-def frac_matrix(a: np.ndarray) -> list[list[Fraction]]:
-    return [[Fraction(float(x)) for x in row] for row in a]
-
-
-def mm(a: list[list[Fraction]], b: list[list[Fraction]]) -> list[list[Fraction]]:
-    cols = list(zip(*b))
-    return [[sum((x * y for x, y in zip(r, c)), Fraction(0)) for c in cols] for r in a]
-
-
-def tr(a: list[list[Fraction]]) -> list[list[Fraction]]:
-    return [list(r) for r in zip(*a)]
-
-
-def reference_paths(w: ModelWeights) -> dict[str, list[list[Fraction]]]:
-    t = {k: frac_matrix(v) for k, v in w.tensors().items()}
-    E, P, Q, K, V, O, U = (t[k] for k in ("W_E", "W_pos", "W_Q", "W_K", "W_V", "W_O", "W_U"))
-    Eq = [[e + p for e, p in zip(row, P[-1])] for row in E]
-    return {
-        "EUPU": mm(Eq, U),
-        "EVOU": mm(mm(mm(E, V), O), U),
-        "PVOU": mm(mm(mm(P, V), O), U),
-        "EQKE": mm(mm(mm(Eq, Q), tr(K)), tr(E)),
-        "EQKP": mm(mm(mm(Eq, Q), tr(K)), tr(P)),
-        "E_q": Eq,
-    }
+reference_paths = fraction_paths
 
 
 configs = st.builds(

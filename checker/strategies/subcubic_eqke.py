@@ -84,7 +84,7 @@ def peel_factors(Eq: DMatrix, Ekey: DMatrix, Q: DMatrix, K: DMatrix, peel: Peel,
     RB = Ekey
     for w, r in peel.E_key:
         RB = outer_sub(RB, w, r, ops)
-    Qt, Kt, RQt, RKt = Q.transpose(), K.transpose(), RQ.transpose(), RK.transpose()
+    Qt, RKt = Q.transpose(), RK.transpose()
     terms: list[tuple[DVec, DVec]] = []
     for u, p in peel.E_q:  # u (E_key K Q^T p)^T
         terms.append((u, matvec(Ekey, matvec(K, matvec(Qt, p, ops), ops), ops)))
@@ -94,7 +94,6 @@ def peel_factors(Eq: DMatrix, Ekey: DMatrix, Q: DMatrix, K: DMatrix, peel: Peel,
         terms.append((matvec(RE, matvec(RQ, y, ops), ops), matvec(Ekey, x, ops)))
     for w, r in peel.E_key:  # (R_E R_Q R_K^T r) w^T
         terms.append((matvec(RE, matvec(RQ, matvec(RKt, r, ops), ops), ops), w))
-    del Qt, Kt
     approx = outer_sum(terms, v, v, ops)
     return approx, [RE, RQ, RKt, RB.transpose()]
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from extract.model import ModelWeights
 from extract.search import SearchResult
+from checker.strategies.subcubic_witness import PEEL_MODES  # the checker's list is the one definition
 from extract.search import subcubic_float as sf
 
 EPS_EXP = -32
@@ -25,13 +25,6 @@ VEC_BITS = 30
 REL_MARGIN = 1e-8
 CERT_TOL = 1e-6
 
-PEEL_MODES = (
-    "max_diff_subproduct",
-    "mean+max_diff_subproduct",
-    "max_diff_subproduct_recursive",
-    "mean+max_diff_subproduct_recursive",
-    "mean_recursive+max_diff_subproduct_recursive",
-)
 
 
 def to_dyadic_vecs(vecs: list[np.ndarray], bits: int = VEC_BITS) -> tuple[int, list[list[int]], list[np.ndarray]]:
