@@ -1,7 +1,7 @@
 """The Coq development: exported instances build exactly when their claim is provable.
 
 Each build test writes an instance file with extract.coq_export and compiles it with coqc
-against coq/theories (built once per session with `make -C coq`, incremental). A build
+against coq/theories (built once per session, incremental). A build
 that succeeds is a kernel-checked proof of Model.at_least_correct for that data.
 """
 
@@ -32,9 +32,12 @@ coq = pytest.mark.skipif(not HAVE_COQ, reason="coqc not installed")
 
 @pytest.fixture(scope="module")
 def built_theories() -> Path:
-    """coq/theories compiled (incremental make; build.sh does the same plus the assumption check)."""
-    res = subprocess.run(["make", "-C", str(COQ), "-j2"], capture_output=True, text=True, timeout=900)
-    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    """coq/theories compiled (incremental; only the theories, not the committed instances,
+    which coq/build.sh builds and checks)."""
+    for cmd in (["make", "-C", str(COQ), "Makefile.coq"],
+                ["make", "-C", str(COQ), "-f", "Makefile.coq", "-j2", "theories/BruteForce.vo", "theories/Cubic.vo"]):
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     return COQ
 
 
@@ -87,6 +90,25 @@ def test_changed_weight_fails_to_build(built_theories, tiny, tmp_path):
     res = coq_builds(path)
     assert res.returncode != 0
     assert REJECTED in res.stdout + res.stderr
+
+
+@pytest.mark.coq
+@coq
+def test_cubic_instance_builds_with_the_python_cubic_count(built_theories, tmp_path):
+    # The Coq cubic checker certifies at least the Python cubic checker's count, and no
+    # cubic claim above the true count builds.
+    from extract.search.cubic import exact_cubic_count
+
+    w = tiny_trained_weights(ModelConfig(d_vocab=8, n_ctx=3, d_model=4, d_head=4), seed=1, steps=300)
+    out = export_instance(w, "cubic", tmp_path / "TinyCubic.v")
+    claim = int(out.read_text().split("TinyCubic_claim : N := ")[1].split("%N")[0])
+    assert claim == exact_cubic_count(w)[0] > 0
+    res = coq_builds(out)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    bad = tmp_path / "TinyCubicBad.v"
+    bad.write_text(render_instance(w, "cubic", exact_correct_count(w) + 1, "TinyCubicBad"))
+    res = coq_builds(bad)
+    assert res.returncode != 0 and REJECTED in res.stdout + res.stderr
 
 
 def test_export_rejects_models_too_large_for_kernel_brute_force(tmp_path):

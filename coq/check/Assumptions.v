@@ -1,7 +1,9 @@
 (* Print the axioms every final theorem depends on; check_assumptions.sh compares them
    with the allowed list (the axioms of Coq's real-number library). *)
-From CompactProofs Require Import Model Identity BruteForce.
-From CompactProofs.Instances Require Import Tiny_brute.
+From CompactProofs Require Import Model Identity BruteForce Cubic.
+From CompactProofs.Instances Require Import Tiny_brute Showcase_cubic.
 Print Assumptions wins_iff_unnormalised_neg.
 Print Assumptions brute_force_sound.
+Print Assumptions cubic_sound.
 Print Assumptions Tiny_brute_accuracy.
+Print Assumptions Showcase_cubic_accuracy.

@@ -7,12 +7,12 @@
     lemmas make the result a proof about the real expression. *)
 
 From Coq Require Import Reals ZArith Lia Lra.
-From Interval Require Import Float.Specific_ops Float.Specific_stdz Float.Basic
+From Interval Require Import Float.Specific_ops Float.Specific_bigint Float.Basic
   Interval.Float_full Interval.Interval Real.Xreal.
 From CompactProofs Require Import Model Rsum.
 Open Scope R_scope.
 
-Module F := SpecificFloat StdZRadix2.
+Module F := SpecificFloat BigIntRadix2.
 Module I := FloatIntervalFull F.
 
 (** Working precision (bits of mantissa) of every interval operation. *)
@@ -104,4 +104,45 @@ Lemma encl_is_negative xi x : encl xi x -> is_negative xi = true -> x < 0.
 Proof.
   unfold is_negative. intros Hx Hs. destruct (I.sign_strict xi) eqn:E; try discriminate.
   exact (encl_neg xi x Hx E).
+Qed.
+
+(** ** Hulls and upper bounds *)
+
+(** The hull of the intervals [f i] for [i] in [l] contains every value they contain. *)
+Definition ijoin {A} (f : A -> I.type) (l : list A) : I.type :=
+  List.fold_left (fun acc i => I.join acc (f i)) l I.empty.
+
+Lemma encl_ijoin_acc {A} (f : A -> I.type) (l : list A) (acc : I.type) (y : R) :
+  (encl acc y \/ exists i, List.In i l /\ encl (f i) y) ->
+  encl (List.fold_left (fun acc i => I.join acc (f i)) l acc) y.
+Proof.
+  revert acc. induction l as [|a l IH]; intros acc H; simpl.
+  - destruct H as [H|[i [[] _]]]. exact H.
+  - apply IH. destruct H as [H|[i [[<-|Hi] Hy]]].
+    + left. apply I.join_correct. left. exact H.
+    + left. apply I.join_correct. right. exact Hy.
+    + right. exists i. split; assumption.
+Qed.
+
+Lemma encl_ijoin {A} (f : A -> I.type) (l : list A) (i : A) (y : R) :
+  List.In i l -> encl (f i) y -> encl (ijoin f l) y.
+Proof. intros Hi Hy. apply encl_ijoin_acc. right. exists i. split; assumption. Qed.
+
+(** The upper end of an interval, as a degenerate interval, and as a real. *)
+Definition top (J : I.type) : I.type := Float.Ibnd (I.upper J) (I.upper J).
+Definition top_real (J : I.type) : R := F.toR (I.upper J).
+Definition has_top (J : I.type) : bool := F.real (I.upper J).
+
+Lemma encl_top (J : I.type) : has_top J = true -> encl (top J) (top_real J).
+Proof.
+  unfold has_top, top, top_real, encl. intros H. rewrite F.real_correct in H.
+  unfold F.toR. simpl. destruct (F.toX (I.upper J)) as [|r]; [discriminate|]. simpl. lra.
+Qed.
+
+Lemma le_top (J : I.type) (y : R) : has_top J = true -> encl J y -> y <= top_real J.
+Proof.
+  unfold has_top, top_real, encl. intros H Hy. rewrite F.real_correct in H.
+  destruct J as [|l u]; [simpl in H; discriminate|]. simpl in H |- *.
+  unfold F.toR. simpl in Hy. destruct (F.toX u) as [|r] eqn:Eu; [discriminate|].
+  simpl. destruct (F.toX l); tauto.
 Qed.

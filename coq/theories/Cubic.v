@@ -1,0 +1,555 @@
+(** * The cubic checker (docs/proofs/cubic.md) and its soundness theorem
+
+    Cases are keyed by (m, q, mask): the max m, the query q <= m, and which of the
+    n-1 non-query positions hold a value below m.  For a key with c >= 1 non-max
+    positions, a set S of values below m is chosen (heuristically: the values k whose
+    "pure" case passes the test), and the case covers every sequence with that key whose
+    non-max values all lie in S: |S|^c sequences.  The case is certified by one interval
+    test on pessimised quantities (PVOU*, R_m, D_m, the weights exp(EQKE/sqrt d_head) and
+    exp(EQKP/sqrt d_head)); the mixing argument of cubic.md section 4 is the hull [JS] of
+    the pessimised values over S.  The c = 0 cases are single sequences, decided exactly as
+    in the brute-force checker.  The checker's count is the number of sequences in the
+    certified cases; the witness list of the theorem is their duplicate-free union. *)
+
+From Coq Require Import Reals ZArith NArith List Lia Lra Bool.
+From CompactProofs Require Import Model Rsum Identity Enclosure IMatrix IPaths Sequences
+  Product BruteForce.
+Import ListNotations.
+Open Scope R_scope.
+
+Section Cubic.
+Variable M : model.
+Variable IP : ipaths.
+
+Local Notation v := (d_vocab M).
+Local Notation n := (n_ctx M).
+
+(** ** Tables *)
+
+(** te[q][t] encloses exp(EQKE[q,t] / sqrt d_head); tpi[q][p] encloses exp(EQKP[q,p] / sqrt d_head). *)
+Definition te : imatrix :=
+  build v v (fun q t => I.exp prec (I.mul prec (iget (iEQKE IP) q t) (inv_sqrt (d_head M)))).
+Definition tpi : imatrix :=
+  build v n (fun q p => I.exp prec (I.mul prec (iget (iEQKP IP) q p) (inv_sqrt (d_head M)))).
+
+Definition others (m : nat) : list nat := filter (fun x => negb (Nat.eqb x m)) (seq 0 v).
+
+(** PVOU*_m[x]: hull over positions of PVOU[p,x] - PVOU[p,m]. *)
+Definition pstar (m x : nat) : I.type :=
+  ijoin (fun p => I.sub prec (iget (iPVOU IP) p x) (iget (iPVOU IP) p m)) (seq 0 n).
+
+(** ghat_row TE m: for every (q, t), an interval containing exp(EQKE[q,t]/sqrt d_head) * G
+    for every x != m and position p, with G = dU(q,x) + (dV(t,x) + dP(p,x)).  The hulls
+    over x are taken before subtracting the (x-independent) column m. *)
+Definition ghat_row (TE : imatrix) (m : nat) : imatrix :=
+  let P := map (pstar m) (seq 0 v) in
+  let R := map (fun t => I.sub prec
+             (ijoin (fun x => I.add prec (iget (iEVOU IP) t x) (nth x P I.nai)) (others m))
+             (iget (iEVOU IP) t m)) (seq 0 v) in
+  let D := map (fun q => I.sub prec
+             (ijoin (fun x => iget (iEUPU IP) q x) (others m))
+             (iget (iEUPU IP) q m)) (seq 0 v) in
+  build v v (fun q t => I.mul prec (I.add prec (nth q D I.nai) (nth t R I.nai)) (iget TE q t)).
+
+(** ** The test of one case *)
+
+(** Upper bound of sum_p pi(p) * (bound of position p): mask positions get [rS], the other
+    non-query positions [rm], the query position [rq]. *)
+Definition lam (tq : list I.type) (mask : list bool) (rS rm rq : I.type) : I.type :=
+  I.add prec
+    (isum (n - 1) (fun p => I.mul prec (nth p tq I.nai) (if nth p mask false then rS else rm)))
+    (I.mul prec (nth (n - 1) tq I.nai) rq).
+
+Fixpoint count_true (l : list bool) : nat :=
+  match l with [] => 0 | b :: l' => (if b then 1 else 0) + count_true l' end%nat.
+
+Definition all_masks (k : nat) : list (list bool) := product (repeat [false; true] k).
+
+Definition masks_with (c : nat) : list (list bool) :=
+  filter (fun mk => Nat.eqb (count_true mk) c) (all_masks (n - 1)).
+
+(** Total weight of the non-query positions whose mask bit is [sel]. *)
+Definition ysum (tq : list I.type) (mask : list bool) (sel : bool) : I.type :=
+  isum (n - 1) (fun p => if Bool.eqb (nth p mask false) sel then nth p tq I.nai else I.zero).
+
+(** Heuristic choice of S (soundness never depends on it: case_test re-checks the hull
+    over S): the values k < m whose pure case passes for every arrangement of the c
+    non-max positions, i.e. base + Y * ghat(k) < 0 for every mask with c ones. *)
+Definition choose_S (tq : list I.type) (G : imatrix) (q m c : nat) : list nat :=
+  match c with
+  | O => []
+  | _ =>
+    let rm := top (iget G q m) in
+    let rq := top (iget G q q) in
+    let bases := map (fun mk =>
+        (I.add prec (I.mul prec (nth (n - 1) tq I.nai) rq) (I.mul prec (ysum tq mk false) rm),
+         ysum tq mk true)) (masks_with c) in
+    filter (fun k => let rk := top (iget G q k) in
+              forallb (fun bY => is_negative (I.add prec (fst bY) (I.mul prec (snd bY) rk))) bases)
+           (seq 0 m)
+  end.
+
+(** The certified test of the case (m, q, mask) with value set S. *)
+Definition case_test (tq : list I.type) (G : imatrix) (q m : nat) (mask : list bool) (Sv : list nat) : bool :=
+  let JS := ijoin (fun k => iget G q k) Sv in
+  has_top JS && has_top (iget G q m) && has_top (iget G q q) &&
+  is_negative (lam tq mask (top JS) (top (iget G q m)) (top (iget G q q))).
+
+(** The sequences of a case: position by position, the allowed tokens. *)
+Definition choices (q m : nat) (mask : list bool) (Sv : list nat) : list (list nat) :=
+  map (fun (b : bool) => if b then Sv else [m]) mask ++ [[q]].
+
+(** Exact decision of one sequence (as in BruteForce.v, no pessimisation) reusing the
+    weight tables: exp(s_p) = exp(EQKE[q,t_p]/sqrt d_head) * exp(EQKP[q,p]/sqrt d_head). *)
+Definition decide_tab (tq : list I.type) (TE : imatrix) (t : list nat) : bool :=
+  let m := list_max t in
+  let q := query M t in
+  forallb (fun x => orb (Nat.eqb x m) (is_negative (isum n (fun p =>
+      I.mul prec (I.mul prec (iget TE q (tok t p)) (nth p tq I.nai)) (ih M IP t m x p)))))
+    (seq 0 v).
+
+Definition case_ok (tq : list I.type) (TE G : imatrix) (q m : nat) (mask : list bool) (Sv : list nat) : bool :=
+  if Nat.eqb (count_true mask) 0
+  then forallb (decide_tab tq TE) (product (choices q m mask Sv))
+  else case_test tq G q m mask Sv.
+
+Definition valid_key (q m : nat) (mask : list bool) : bool :=
+  orb (Nat.eqb q m) (existsb negb mask).
+
+Definition case_list (tq : list I.type) (TE G : imatrix) (q m : nat) (mask : list bool) (Sv : list nat)
+  : list (list nat) :=
+  if valid_key q m mask && case_ok tq TE G q m mask Sv then product (choices q m mask Sv) else [].
+
+Definition prodN (cs : list (list nat)) : N :=
+  fold_right (fun c acc => (N.of_nat (length c) * acc)%N) 1%N cs.
+
+Definition case_count (tq : list I.type) (TE G : imatrix) (q m : nat) (mask : list bool) (Sv : list nat) : N :=
+  if valid_key q m mask && case_ok tq TE G q m mask Sv then prodN (choices q m mask Sv) else 0%N.
+
+Definition S_for (tq : list I.type) (G : imatrix) (q m : nat) (mask : list bool) : list nat :=
+  nth (count_true mask) (map (fun c => choose_S tq G q m c) (seq 0 n)) [].
+
+(** ** The count and the witness list *)
+
+Definition count_mq (TPI TE G : imatrix) (m q : nat) : N :=
+  let tq := nth q TPI [] in
+  let Srow := map (fun c => choose_S tq G q m c) (seq 0 n) in
+  fold_right N.add 0%N
+    (map (fun mk => case_count tq TE G q m mk (nth (count_true mk) Srow [])) (all_masks (n - 1))).
+
+Definition cubic_count : N :=
+  let TE := te in
+  let TPI := tpi in
+  fold_right N.add 0%N (map (fun m =>
+    let G := ghat_row TE m in
+    fold_right N.add 0%N (map (count_mq TPI TE G m) (seq 0 (S m)))) (seq 0 v)).
+
+Definition witness : list (list nat) :=
+  flat_map (fun m =>
+    flat_map (fun q =>
+      flat_map (fun mk =>
+        case_list (nth q tpi []) te (ghat_row te m) q m mk (S_for (nth q tpi []) (ghat_row te m) q m mk))
+      (all_masks (n - 1)))
+    (seq 0 (S m)))
+  (seq 0 v).
+
+(** ** Soundness *)
+
+Hypothesis Hn : (0 < n)%nat.
+Hypothesis Hdh : (0 < d_head M)%nat.
+Hypothesis HIP : paths_enclosed M IP.
+
+Definition rho : R := 1 / sqrt (INR (d_head M)).
+Definition e_real (q t : nat) : R := exp (EQKE M q t * rho).
+Definition pi_real (q p : nat) : R := exp (EQKP M q p * rho).
+
+Lemma te_spec (q t : nat) : (q < v)%nat -> (t < v)%nat -> encl (iget te q t) (e_real q t).
+Proof.
+  intros Hq Ht. destruct HIP as (_ & _ & _ & HE & _).
+  unfold te. rewrite iget_build by assumption. apply encl_exp, encl_mul.
+  - apply HE; assumption.
+  - apply encl_inv_sqrt. exact Hdh.
+Qed.
+
+Lemma tpi_spec (q p : nat) : (q < v)%nat -> (p < n)%nat -> encl (iget tpi q p) (pi_real q p).
+Proof.
+  intros Hq Hp. destruct HIP as (_ & _ & _ & _ & HP).
+  unfold tpi. rewrite iget_build by assumption. apply encl_exp, encl_mul.
+  - apply HP; assumption.
+  - apply encl_inv_sqrt. exact Hdh.
+Qed.
+
+Lemma exp_score (t : list nat) (p : nat) :
+  exp (score M t p) = e_real (query M t) (tok t p) * pi_real (query M t) p.
+Proof.
+  unfold score, e_real, pi_real, rho. rewrite <- exp_plus. f_equal. unfold Rdiv. ring.
+Qed.
+
+Theorem decide_tab_sound (t : list nat) :
+  valid_seq M t -> decide_tab (nth (query M t) tpi []) te t = true -> correct M t.
+Proof.
+  intros Ht Hd x Hx Hxm. unfold decide_tab in Hd. rewrite forallb_forall in Hd.
+  specialize (Hd x (proj2 (in_seq _ _ _) (conj (Nat.le_0_l x) Hx))).
+  apply orb_true_iff in Hd as [Heq|Hneg]; [apply Nat.eqb_eq in Heq; contradiction|].
+  apply (wins_iff_unnormalised_neg M t (list_max t) x Hn).
+  eapply encl_is_negative; [|exact Hneg].
+  unfold unnormalised. apply encl_isum. intros p Hp. rewrite exp_score.
+  pose proof (valid_query M Hn Hdh t Ht) as Hq.
+  apply encl_mul; [apply encl_mul|].
+  - apply te_spec; [exact Hq | apply (valid_tok M Hn Hdh t p Ht Hp)].
+  - apply (tpi_spec _ p Hq Hp).
+  - apply (encl_ih M IP Hn Hdh HIP); try assumption. apply (valid_max M Hn Hdh t Ht).
+Qed.
+
+Lemma in_others (m x : nat) : (x < v)%nat -> x <> m -> In x (others m).
+Proof.
+  intros Hx Hxm. unfold others. apply filter_In. split.
+  - apply in_seq. lia.
+  - apply negb_true_iff, Nat.eqb_neq. exact Hxm.
+Qed.
+
+Lemma ghat_spec (m q t x p : nat) :
+  (m < v)%nat -> (q < v)%nat -> (t < v)%nat -> (x < v)%nat -> x <> m -> (p < n)%nat ->
+  encl (iget (ghat_row te m) q t)
+    (((EUPU M q x - EUPU M q m) + ((EVOU M t x - EVOU M t m) + (PVOU M p x - PVOU M p m)))
+     * e_real q t).
+Proof.
+  intros Hm Hq Ht Hx Hxm Hp. destruct HIP as (HU & HV & HPV & _ & _).
+  unfold ghat_row. rewrite iget_build by assumption.
+  apply encl_mul; [|apply te_spec; assumption].
+  replace ((EUPU M q x - EUPU M q m) + ((EVOU M t x - EVOU M t m) + (PVOU M p x - PVOU M p m)))
+    with ((EUPU M q x - EUPU M q m) + ((EVOU M t x + (PVOU M p x - PVOU M p m)) - EVOU M t m))
+    by ring.
+  apply encl_add.
+  - rewrite nth_map_seq by exact Hq. apply encl_sub; [|apply HU; assumption].
+    apply (encl_ijoin _ _ x); [apply in_others; assumption|]. apply HU; assumption.
+  - rewrite nth_map_seq by exact Ht. apply encl_sub; [|apply HV; assumption].
+    apply (encl_ijoin _ _ x); [apply in_others; assumption|].
+    apply encl_add; [apply HV; assumption|].
+    rewrite nth_map_seq by exact Hx. unfold pstar.
+    apply (encl_ijoin _ _ p); [apply in_seq; lia|].
+    apply encl_sub; apply HPV; assumption.
+Qed.
+
+Definition mask_of (t : list nat) (m : nat) : list bool :=
+  map (fun p => Nat.ltb (tok t p) m) (seq 0 (n - 1)).
+
+Lemma le_list_max (l : list nat) (a : nat) : In a l -> (a <= list_max l)%nat.
+Proof.
+  intros H. pose proof (proj1 (list_max_le l (list_max l)) (le_n _)) as HF.
+  rewrite Forall_forall in HF. apply HF, H.
+Qed.
+
+Lemma rsum_last (k : nat) (f : nat -> R) : (0 < k)%nat -> rsum k f = rsum (k - 1) f + f (k - 1)%nat.
+Proof. intros Hk. destruct k as [|k]; [lia|]. simpl. rewrite Nat.sub_0_r. reflexivity. Qed.
+
+(** The case test certifies every valid sequence with key (max m, query q, mask) whose
+    non-max non-query tokens lie in Sv. *)
+Theorem case_test_sound (t : list nat) (Sv : list nat) :
+  valid_seq M t ->
+  (forall p, (p < n - 1)%nat -> (tok t p < list_max t)%nat -> In (tok t p) Sv) ->
+  (forall k, In k Sv -> (k < v)%nat) ->
+  case_test (nth (query M t) tpi []) (ghat_row te (list_max t)) (query M t) (list_max t)
+    (mask_of t (list_max t)) Sv = true ->
+  correct M t.
+Proof.
+  intros Ht HS HSv Htest x Hx Hxm.
+  set (m := list_max t) in *. set (q := query M t) in *.
+  assert (Hm : (m < v)%nat) by (apply valid_max; assumption).
+  assert (Hq : (q < v)%nat) by (apply valid_query; assumption).
+  unfold case_test in Htest.
+  set (G := ghat_row te m) in *.
+  set (JS := ijoin (fun k => iget G q k) Sv) in *.
+  apply andb_prop in Htest as [Htest Hneg]. apply andb_prop in Htest as [Htest Htq].
+  apply andb_prop in Htest as [HtS Htm].
+  apply (wins_iff_unnormalised_neg M t m x Hn).
+  set (Lam := rsum (n - 1) (fun p => pi_real q p *
+                 (if nth p (mask_of t m) false then top_real JS else top_real (iget G q m)))
+              + pi_real q (n - 1) * top_real (iget G q q)).
+  assert (Henc : encl (lam (nth q tpi []) (mask_of t m) (top JS) (top (iget G q m)) (top (iget G q q))) Lam).
+  { unfold lam, Lam. apply encl_add.
+    - apply encl_isum. intros p Hp. apply encl_mul.
+      + apply (tpi_spec q p Hq). lia.
+      + destruct (nth p (mask_of t m) false); apply encl_top; assumption.
+    - apply encl_mul; [apply (tpi_spec q (n - 1) Hq); lia | apply encl_top; assumption]. }
+  pose proof (encl_is_negative _ _ Henc Hneg) as HLam.
+  apply (Rle_lt_trans _ Lam); [|exact HLam].
+  unfold unnormalised, Lam. rewrite rsum_last by exact Hn.
+  (* every position: exp(s_p) h_p(x) = pi(p) * (h_p(x) e(t_p)) and h_p(x) e(t_p) <= its bound *)
+  assert (Hterm : forall p, (p < n)%nat -> forall r,
+            (forall y, encl (iget G q (tok t p)) y -> y <= r) ->
+            exp (score M t p) * h M t m x p <= pi_real q p * r).
+  { intros p Hp r Hr. rewrite exp_score. fold q.
+    replace (e_real q (tok t p) * pi_real q p * h M t m x p)
+      with (pi_real q p * ((h M t m x p) * e_real q (tok t p))) by ring.
+    apply Rmult_le_compat_l; [left; apply exp_pos|]. apply Hr.
+    unfold h. fold q. rewrite Rplus_assoc.
+    apply ghat_spec; try assumption. apply valid_tok; assumption. }
+  apply Rplus_le_compat.
+  - apply rsum_le. intros p Hp.
+    assert (Hmk : nth p (mask_of t m) false = Nat.ltb (tok t p) m).
+    { unfold mask_of. rewrite nth_map_seq by exact Hp. reflexivity. }
+    rewrite Hmk. apply Hterm; [lia|]. intros y Hy.
+    destruct (Nat.ltb (tok t p) m) eqn:Hlt.
+    + apply le_top; [exact HtS|]. apply Nat.ltb_lt in Hlt.
+      apply (encl_ijoin _ _ (tok t p)); [apply HS; assumption | exact Hy].
+    + apply Nat.ltb_ge in Hlt.
+      assert (Heq : tok t p = m).
+      { apply Nat.le_antisymm; [|exact Hlt]. unfold m, tok.
+        apply le_list_max, nth_In. destruct Ht as [Hlen _]. lia. }
+      rewrite Heq in Hy. apply le_top; assumption.
+  - apply Hterm; [lia|]. intros y Hy. apply le_top; [exact Htq|]. exact Hy.
+Qed.
+
+(** ** The sequences of a case *)
+
+Lemma Forall2_nth_In {A} (l1 : list A) (l2 : list (list A)) (d : A) :
+  Forall2 (fun a c => In a c) l1 l2 ->
+  length l1 = length l2 /\ forall i, (i < length l1)%nat -> In (nth i l1 d) (nth i l2 []).
+Proof.
+  intros H. induction H as [|a c l1 l2 Ha H IH]; simpl; [split; [reflexivity | intros; lia]|].
+  destruct IH as [Hlen IH]. split; [lia|].
+  intros [|i] Hi; [exact Ha | apply IH; lia].
+Qed.
+
+Lemma nth_choices (q m : nat) (mask : list bool) (Sv : list nat) (i : nat) :
+  nth i (choices q m mask Sv) []
+  = if Nat.ltb i (length mask) then (if nth i mask false then Sv else [m])
+    else if Nat.eqb i (length mask) then [q] else [].
+Proof.
+  unfold choices. destruct (Nat.ltb i (length mask)) eqn:Hi.
+  - apply Nat.ltb_lt in Hi. rewrite app_nth1 by (rewrite map_length; exact Hi).
+    rewrite nth_indep with (d' := (fun b : bool => if b then Sv else [m]) false)
+      by (rewrite map_length; exact Hi).
+    exact (map_nth (fun b : bool => if b then Sv else [m]) mask false i).
+  - apply Nat.ltb_ge in Hi. rewrite app_nth2 by (rewrite map_length; exact Hi).
+    rewrite map_length. destruct (Nat.eqb i (length mask)) eqn:He.
+    + apply Nat.eqb_eq in He. subst. rewrite Nat.sub_diag. reflexivity.
+    + apply Nat.eqb_neq in He. destruct (i - length mask)%nat eqn:E; [lia|].
+      simpl. destruct n; reflexivity.
+Qed.
+
+Record case_shape (t : list nat) (q m : nat) (mask : list bool) (Sv : list nat) : Prop := {
+  shape_valid : valid_seq M t;
+  shape_max : list_max t = m;
+  shape_query : query M t = q;
+  shape_mask : mask_of t m = mask;
+  shape_S : forall p, (p < n - 1)%nat -> (tok t p < m)%nat -> In (tok t p) Sv
+}.
+
+Lemma product_choices_shape (t : list nat) (q m : nat) (mask : list bool) (Sv : list nat) :
+  (m < v)%nat -> (q <= m)%nat -> length mask = (n - 1)%nat ->
+  (forall k, In k Sv -> (k < m)%nat) -> valid_key q m mask = true ->
+  In t (product (choices q m mask Sv)) -> case_shape t q m mask Sv.
+Proof.
+  intros Hm Hqm Hmask HSv Hkey Ht.
+  apply in_product in Ht. apply (Forall2_nth_In _ _ 0%nat) in Ht as [Hlen Hnth].
+  unfold choices in Hlen. rewrite app_length, map_length in Hlen. simpl in Hlen.
+  (* the token at each position *)
+  assert (Hpos : forall p, (p < n - 1)%nat ->
+            (nth p mask false = true -> In (tok t p) Sv) /\
+            (nth p mask false = false -> tok t p = m)).
+  { intros p Hp. specialize (Hnth p ltac:(lia)). rewrite nth_choices in Hnth.
+    replace (Nat.ltb p (length mask)) with true in Hnth by (symmetry; apply Nat.ltb_lt; lia).
+    unfold tok. split; intros Hb; rewrite Hb in Hnth; [exact Hnth|].
+    destruct Hnth as [<-|[]]. reflexivity. }
+  assert (Hlast : tok t (n - 1) = q).
+  { specialize (Hnth (n - 1)%nat ltac:(lia)). rewrite nth_choices in Hnth.
+    replace (Nat.ltb (n - 1) (length mask)) with false in Hnth by (symmetry; apply Nat.ltb_ge; lia).
+    replace (Nat.eqb (n - 1) (length mask)) with true in Hnth by (symmetry; apply Nat.eqb_eq; lia).
+    destruct Hnth as [Hq|[]]. unfold tok. symmetry. exact Hq. }
+  assert (Hle : forall p, (p < n)%nat -> (tok t p <= m)%nat).
+  { intros p Hp. destruct (Nat.eq_dec p (n - 1)) as [->|Hne]; [rewrite Hlast; exact Hqm|].
+    destruct (Hpos p ltac:(lia)) as [H1 H2]. destruct (nth p mask false).
+    - pose proof (HSv _ (H1 eq_refl)). lia.
+    - rewrite (H2 eq_refl). lia. }
+  assert (Hmax : list_max t = m).
+  { apply Nat.le_antisymm.
+    - apply list_max_le, Forall_forall. intros a Ha.
+      apply (In_nth t a 0%nat) in Ha as [p [Hp <-]]. apply Hle. lia.
+    - unfold valid_key in Hkey. apply orb_true_iff in Hkey as [Hqm'|Hex].
+      + apply Nat.eqb_eq in Hqm'. subst q. rewrite <- Hlast. apply le_list_max, nth_In. lia.
+      + apply existsb_exists in Hex as [b [Hb Hnb]]. apply negb_true_iff in Hnb. subst b.
+        apply (In_nth mask false false) in Hb as [p [Hp Hpf]].
+        destruct (Hpos p ltac:(lia)) as [_ H2]. rewrite <- (H2 Hpf).
+        apply le_list_max, nth_In. lia. }
+  split.
+  - split; [lia|]. apply Forall_forall. intros a Ha.
+    apply (In_nth t a 0%nat) in Ha as [p [Hp <-]]. pose proof (Hle p ltac:(lia)). unfold tok in *. lia.
+  - exact Hmax.
+  - exact Hlast.
+  - apply (nth_ext _ _ false false).
+    + unfold mask_of. rewrite map_length, seq_length. lia.
+    + intros p Hp. unfold mask_of in Hp |- *. rewrite map_length, seq_length in Hp.
+      rewrite nth_map_seq by exact Hp. destruct (Hpos p Hp) as [H1 H2].
+      destruct (nth p mask false) eqn:Hb.
+      * apply Nat.ltb_lt. apply HSv, H1. reflexivity.
+      * apply Nat.ltb_ge. rewrite (H2 eq_refl). lia.
+  - intros p Hp Hlt. destruct (Hpos p Hp) as [H1 H2]. destruct (nth p mask false) eqn:Hb.
+    + apply H1. reflexivity.
+    + rewrite (H2 eq_refl) in Hlt. lia.
+Qed.
+
+(** ** The witness list: duplicate-free, correct, and as long as the count *)
+
+Lemma S_for_lt (tq : list I.type) (G : imatrix) (q m : nat) (mk : list bool) (k : nat) :
+  In k (S_for tq G q m mk) -> (k < m)%nat.
+Proof.
+  unfold S_for. destruct (Nat.lt_ge_cases (count_true mk) n) as [Hc|Hc].
+  - rewrite nth_map_seq by exact Hc. unfold choose_S. destruct (count_true mk); [intros []|].
+    intros Hk. apply filter_In in Hk as [Hk _]. apply in_seq in Hk. lia.
+  - rewrite nth_overflow by (rewrite map_length, seq_length; exact Hc). intros [].
+Qed.
+
+Lemma S_for_NoDup (tq : list I.type) (G : imatrix) (q m : nat) (mk : list bool) :
+  NoDup (S_for tq G q m mk).
+Proof.
+  unfold S_for. destruct (Nat.lt_ge_cases (count_true mk) n) as [Hc|Hc].
+  - rewrite nth_map_seq by exact Hc. unfold choose_S. destruct (count_true mk); [constructor|].
+    apply NoDup_filter, seq_NoDup.
+  - rewrite nth_overflow by (rewrite map_length, seq_length; exact Hc). constructor.
+Qed.
+
+Lemma all_masks_length (k : nat) (mk : list bool) : In mk (all_masks k) -> length mk = k.
+Proof.
+  unfold all_masks. intros H. apply in_product in H.
+  apply (Forall2_nth_In _ _ false) in H as [H _]. rewrite repeat_length in H. exact H.
+Qed.
+
+Lemma all_masks_complete (mk : list bool) : In mk (all_masks (length mk)).
+Proof.
+  unfold all_masks. apply in_product. induction mk as [|b mk IH]; simpl; constructor.
+  - destruct b; simpl; tauto.
+  - exact IH.
+Qed.
+
+Lemma all_masks_NoDup (k : nat) : NoDup (all_masks k).
+Proof.
+  unfold all_masks. apply NoDup_product. apply Forall_forall. intros c Hc.
+  apply repeat_spec in Hc. subst c. constructor; [simpl; intros [H|[]]; discriminate|].
+  constructor; [simpl; tauto | constructor].
+Qed.
+
+Definition key_of (t : list nat) : list bool := mask_of t (list_max t).
+
+Lemma in_witness (t : list nat) :
+  In t witness <-> exists m q mk, (m < v)%nat /\ (q <= m)%nat /\ In mk (all_masks (n - 1)) /\
+    In t (case_list (nth q tpi []) te (ghat_row te m) q m mk (S_for (nth q tpi []) (ghat_row te m) q m mk)).
+Proof.
+  unfold witness. split.
+  - intros H. apply in_flat_map in H as [m [Hm H]]. apply in_flat_map in H as [q [Hq H]].
+    apply in_flat_map in H as [mk [Hmk H]]. apply in_seq in Hm, Hq.
+    exists m, q, mk. repeat split; try lia; assumption.
+  - intros [m [q [mk [Hm [Hq [Hmk H]]]]]]. apply in_flat_map. exists m. split; [apply in_seq; lia|].
+    apply in_flat_map. exists q. split; [apply in_seq; lia|].
+    apply in_flat_map. exists mk. split; assumption.
+Qed.
+
+Lemma case_list_shape (t : list nat) (m q : nat) (mk : list bool) :
+  (m < v)%nat -> (q <= m)%nat -> In mk (all_masks (n - 1)) ->
+  In t (case_list (nth q tpi []) te (ghat_row te m) q m mk (S_for (nth q tpi []) (ghat_row te m) q m mk)) ->
+  case_shape t q m mk (S_for (nth q tpi []) (ghat_row te m) q m mk) /\
+  case_ok (nth q tpi []) te (ghat_row te m) q m mk (S_for (nth q tpi []) (ghat_row te m) q m mk) = true.
+Proof.
+  intros Hm Hq Hmk Ht. unfold case_list in Ht.
+  destruct (valid_key q m mk) eqn:Hkey; [|destruct Ht].
+  destruct (case_ok _ _ _ q m mk _) eqn:Hok; [|destruct Ht]. simpl in Ht.
+  split; [|reflexivity].
+  apply product_choices_shape; try assumption.
+  - apply all_masks_length. exact Hmk.
+  - intros k Hk. apply (S_for_lt _ _ _ _ _ _ Hk).
+Qed.
+
+Theorem witness_correct (t : list nat) : In t witness -> valid_seq M t /\ correct M t.
+Proof.
+  intros H. apply in_witness in H as [m [q [mk [Hm [Hq [Hmk Ht]]]]]].
+  pose proof (case_list_shape t m q mk Hm Hq Hmk Ht) as [Hs Hok].
+  destruct Hs as [Hv Hmax Hquery Hmask HS].
+  split; [exact Hv|].
+  unfold case_ok in Hok. destruct (Nat.eqb (count_true mk) 0).
+  - unfold case_list in Ht. destruct (_ && _); [|destruct Ht].
+    rewrite forallb_forall in Hok. apply decide_tab_sound; [exact Hv|].
+    rewrite Hquery. apply Hok, Ht.
+  - apply (case_test_sound t (S_for (nth q tpi []) (ghat_row te m) q m mk) Hv).
+    + rewrite Hmax. exact HS.
+    + intros k Hk. pose proof (S_for_lt _ _ _ _ _ _ Hk). lia.
+    + rewrite Hmax, Hquery, Hmask. exact Hok.
+Qed.
+
+Lemma case_list_NoDup (m q : nat) (mk : list bool) :
+  NoDup (case_list (nth q tpi []) te (ghat_row te m) q m mk (S_for (nth q tpi []) (ghat_row te m) q m mk)).
+Proof.
+  unfold case_list. destruct (_ && _); [|constructor].
+  apply NoDup_product. unfold choices. apply Forall_app. split.
+  - apply Forall_forall. intros c Hc. apply in_map_iff in Hc as [b [<- _]].
+    destruct b; [apply S_for_NoDup | constructor; [simpl; tauto | constructor]].
+  - constructor; [constructor; [simpl; tauto | constructor] | constructor].
+Qed.
+
+Theorem witness_NoDup : NoDup witness.
+Proof.
+  unfold witness. apply (NoDup_flat_map_keyed _ (@list_max)); [apply seq_NoDup| |].
+  - intros m Hm. apply in_seq in Hm.
+    apply (NoDup_flat_map_keyed _ (query M)); [apply seq_NoDup| |].
+    + intros q Hq. apply in_seq in Hq.
+      apply (NoDup_flat_map_keyed _ key_of); [apply all_masks_NoDup| |].
+      * intros mk _. apply case_list_NoDup.
+      * intros mk t Hmk Ht. destruct (case_list_shape t m q mk ltac:(lia) ltac:(lia) Hmk Ht) as [Hs _].
+        unfold key_of. rewrite (shape_max _ _ _ _ _ Hs). apply (shape_mask _ _ _ _ _ Hs).
+    + intros q t Hq Ht. apply in_seq in Hq. apply in_flat_map in Ht as [mk [Hmk Ht]].
+      destruct (case_list_shape t m q mk ltac:(lia) ltac:(lia) Hmk Ht) as [Hs _].
+      apply (shape_query _ _ _ _ _ Hs).
+  - intros m t Hm Ht. apply in_seq in Hm. apply in_flat_map in Ht as [q [Hq Ht]].
+    apply in_seq in Hq. apply in_flat_map in Ht as [mk [Hmk Ht]].
+    destruct (case_list_shape t m q mk ltac:(lia) ltac:(lia) Hmk Ht) as [Hs _].
+    apply (shape_max _ _ _ _ _ Hs).
+Qed.
+
+Lemma N2Nat_sum {A} (g : A -> N) (l : list A) :
+  N.to_nat (fold_right N.add 0%N (map g l)) = fold_right (fun a acc => N.to_nat (g a) + acc)%nat 0%nat l.
+Proof. induction l as [|a l IH]; simpl; [reflexivity|]. rewrite N2Nat.inj_add, IH. reflexivity. Qed.
+
+Lemma sum_ext {A} (f g : A -> nat) (l : list A) :
+  (forall a, In a l -> f a = g a) ->
+  fold_right (fun a acc => f a + acc)%nat 0%nat l = fold_right (fun a acc => g a + acc)%nat 0%nat l.
+Proof.
+  induction l as [|a l IH]; intros H; simpl; [reflexivity|].
+  rewrite H by (left; reflexivity). rewrite IH by (intros; apply H; right; assumption). reflexivity.
+Qed.
+
+Lemma prodN_correct (cs : list (list nat)) : N.to_nat (prodN cs) = prod_lengths cs.
+Proof.
+  induction cs as [|c cs IH]; simpl; [reflexivity|].
+  rewrite N2Nat.inj_mul, Nat2N.id, IH. reflexivity.
+Qed.
+
+Theorem witness_length : length witness = N.to_nat cubic_count.
+Proof.
+  unfold witness, cubic_count. cbv zeta. rewrite N2Nat_sum, length_flat_map.
+  apply sum_ext. intros m _. rewrite N2Nat_sum, length_flat_map.
+  apply sum_ext. intros q _. unfold count_mq. cbv zeta. rewrite N2Nat_sum, length_flat_map.
+  apply sum_ext. intros mk _. unfold case_list, case_count, S_for.
+  destruct (_ && _); [|reflexivity].
+  rewrite length_product, prodN_correct. reflexivity.
+Qed.
+
+End Cubic.
+
+(** ** The whole cubic check of a claim [N] and its soundness *)
+
+Definition cubic_check (M : model) (N : N) : bool :=
+  andb (andb (Nat.ltb 0 (n_ctx M)) (Nat.ltb 0 (d_head M)))
+       (N.leb N (cubic_count M (compute_paths M))).
+
+Theorem cubic_sound (M : model) (N : N) :
+  cubic_check M N = true -> at_least_correct M (N.to_nat N).
+Proof.
+  unfold cubic_check. intros H.
+  apply andb_prop in H as [H HN]. apply andb_prop in H as [Hn Hdh].
+  apply Nat.ltb_lt in Hn, Hdh. apply N.leb_le in HN.
+  pose proof (compute_paths_correct M Hn) as HIP.
+  unfold at_least_correct. exists (witness M (compute_paths M)).
+  split; [apply witness_NoDup; assumption|]. split.
+  - rewrite witness_length by assumption. lia.
+  - apply Forall_forall. intros t Ht. apply (witness_correct M (compute_paths M) Hn Hdh HIP t Ht).
+Qed.
