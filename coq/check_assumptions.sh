@@ -34,5 +34,7 @@ for ax in $used; do
   fi
 done
 n=$(grep -c '^Axioms:\|Closed under the global context' <<<"$out")
-echo "check_assumptions: $n theorems checked; assumptions used: $(echo $used | tr '\n' ' ')"
+prim=$(grep -cE '^(PrimInt63|Uint63)\.' <<<"$used" || true)
+other=$(grep -vE '^(PrimInt63|Uint63)\.' <<<"$used" | tr '\n' ' ')
+echo "check_assumptions: $n theorems checked; assumptions used: ${other}and $prim PrimInt63/Uint63 primitive-integer declarations/specifications"
 exit $status
