@@ -142,3 +142,17 @@ def test_rendered_weights_are_the_exact_certificate_mantissas():
         assert block.count("[") == 1 + len(t.mantissas)
         first_row = "[" + "; ".join(str(m) for m in t.mantissas[0]) + "]"
         assert first_row in block
+
+
+def test_committed_showcase_instance_is_the_export_of_seed_123():
+    # coq/instances/Showcase_cubic.v must be exactly what the exporter writes for the
+    # showcase model (same weights, same claim); skipped where the model file is absent.
+    model = ROOT / "models" / "seed-123.safetensors"
+    if not model.exists():
+        pytest.skip("models/seed-123.safetensors not present (compact-proofs train --seed 123)")
+    from extract.coq_export import python_cubic_claim
+    from extract.weights import load_model
+
+    w = load_model(model)
+    committed = (COQ / "instances" / "Showcase_cubic.v").read_text()
+    assert committed == render_instance(w, "cubic", python_cubic_claim(w), "Showcase_cubic")
