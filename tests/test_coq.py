@@ -25,7 +25,7 @@ COQ = ROOT / "coq"
 HAVE_COQ = shutil.which("coqc") is not None and shutil.which("coq_makefile") is not None
 # What coqc says at Qed when the kernel evaluates the checker to false.
 REJECTED = 'The term "eq_refl" has type "true = true" while it is expected to have type'
-TINY = ModelConfig(d_vocab=6, n_ctx=2, d_model=4, d_head=4)
+TINY = ModelConfig(d_vocab=6, n_ctx=2, d_model=4, d_head=3)  # 1/sqrt(3) is irrational
 
 coq = pytest.mark.skipif(not HAVE_COQ, reason="coqc not installed")
 
@@ -99,7 +99,7 @@ def test_cubic_instance_builds_with_the_python_cubic_count(built_theories, tmp_p
     # cubic claim above the true count builds.
     from extract.search.cubic import exact_cubic_count
 
-    w = tiny_trained_weights(ModelConfig(d_vocab=8, n_ctx=3, d_model=4, d_head=4), seed=1, steps=300)
+    w = tiny_trained_weights(ModelConfig(d_vocab=8, n_ctx=3, d_model=6, d_head=5), seed=1, steps=300)
     out = export_instance(w, "cubic", tmp_path / "TinyCubic.v")
     claim = int(out.read_text().split("TinyCubic_claim : N := ")[1].split("%N")[0])
     assert claim == exact_cubic_count(w)[0] > 0
@@ -156,3 +156,22 @@ def test_committed_showcase_instance_is_the_export_of_seed_123():
     w = load_model(model)
     committed = (COQ / "instances" / "Showcase_cubic.v").read_text()
     assert committed == render_instance(w, "cubic", python_cubic_claim(w), "Showcase_cubic")
+
+
+@pytest.mark.coq
+@coq
+@pytest.mark.parametrize("seed", [11, 12, 13, 14])
+def test_random_tiny_models_brute_and_cubic_instances_build(built_theories, tmp_path, seed):
+    # Several shapes (d_head perfect square or not): the exported brute-force and cubic
+    # instances build, and neither claim exceeds the true count.
+    from extract.search.cubic import exact_cubic_count
+    from tests.oracle import random_tiny_config
+
+    cfg = random_tiny_config(np.random.default_rng(seed), v=(6, 8), n=(2, 3), d=(4, 6))
+    w = tiny_trained_weights(cfg, seed=seed, steps=200)
+    truth = exact_correct_count(w)
+    assert float_brute_force_claim(w) <= truth and exact_cubic_count(w)[0] <= truth
+    for strategy, name in (("brute-force", f"B{seed}"), ("cubic", f"C{seed}")):
+        out = export_instance(w, strategy, tmp_path / f"{name}.v")
+        res = coq_builds(out)
+        assert res.returncode == 0, f"{cfg} {strategy}: " + res.stdout[-1500:] + res.stderr[-1500:]
