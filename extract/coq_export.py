@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from extract.certificate import DyadicTensor, dyadic_from_float32, weights_sha256
-from extract.cli import UserError
+from extract.errors import UserError
 from extract.config import WEIGHT_NAMES
 from extract.model import ModelWeights, float_paths, logits_from_paths
 
