@@ -1,6 +1,7 @@
 (** * Enumerating {0..v-1}^n without duplicates *)
 
 From Coq Require Import List Lia.
+From CompactProofs Require Import Product.
 Import ListNotations.
 
 Fixpoint all_seqs (v n : nat) : list (list nat) :=
@@ -8,33 +9,6 @@ Fixpoint all_seqs (v n : nat) : list (list nat) :=
   | O => [[]]
   | S k => flat_map (fun a => map (cons a) (all_seqs v k)) (seq 0 v)
   end.
-
-Lemma NoDup_app_disjoint {A} (l1 l2 : list A) :
-  NoDup l1 -> NoDup l2 -> (forall x, In x l1 -> ~ In x l2) -> NoDup (l1 ++ l2).
-Proof.
-  induction l1 as [|a l1 IH]; intros H1 H2 Hd; simpl; [exact H2|].
-  inversion H1 as [|? ? Hna Hnd]; subst. constructor.
-  - rewrite in_app_iff. intros [H|H]; [contradiction|]. apply (Hd a); [left; reflexivity|exact H].
-  - apply IH; [exact Hnd | exact H2 | intros x Hx; apply Hd; right; exact Hx].
-Qed.
-
-Lemma NoDup_map_cons {A} (a : A) (l : list (list A)) : NoDup l -> NoDup (map (cons a) l).
-Proof.
-  induction l as [|x l IH]; intros H; simpl; [constructor|].
-  inversion H as [|? ? Hx Hl]; subst. constructor; [|apply IH; exact Hl].
-  rewrite in_map_iff. intros [y [Hy Hin]]. injection Hy as ->. contradiction.
-Qed.
-
-Lemma NoDup_flat_map_heads (l : list nat) (L : list (list nat)) :
-  NoDup l -> NoDup L -> NoDup (flat_map (fun a => map (cons a) L) l).
-Proof.
-  induction l as [|a l IH]; intros Hl HL; simpl; [constructor|].
-  inversion Hl as [|? ? Ha Hl']; subst.
-  apply NoDup_app_disjoint; [apply NoDup_map_cons; exact HL | apply IH; assumption|].
-  intros x Hx Hx'. rewrite in_map_iff in Hx. destruct Hx as [y [<- _]].
-  rewrite in_flat_map in Hx'. destruct Hx' as [b [Hb Hy]].
-  rewrite in_map_iff in Hy. destruct Hy as [z [Hz _]]. injection Hz as -> _. contradiction.
-Qed.
 
 Theorem all_seqs_NoDup (v n : nat) : NoDup (all_seqs v n).
 Proof.
