@@ -22,12 +22,15 @@ search can influence the verdict, and a crash of the checker is contained in one
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
 import os
 import subprocess
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -664,10 +667,32 @@ def run_sweep(
     results_dir.mkdir(parents=True, exist_ok=True)
     lock = _lock_results(results_dir)
     try:
-        return _run_locked(seeds, strats, models_dir, results_dir, certs_dir, jobs, executor, config, steps,
-                           checker, progress, address, runner, say, t_start)
+        with _sigterm_as_interrupt():
+            return _run_locked(seeds, strats, models_dir, results_dir, certs_dir, jobs, executor, config, steps,
+                               checker, progress, address, runner, say, t_start)
+    except KeyboardInterrupt:
+        write_summaries(results_dir)  # the tables then list every row the journal holds
+        raise
     finally:
         lock.close()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Within the block, SIGTERM raises KeyboardInterrupt (main thread only), so the worker pool
+    is shut down and the summaries are written, as on Ctrl-C; the previous handler is restored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _lock_results(results_dir: Path):
@@ -825,6 +850,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"report: {paths['markdown']}")
     except SweepError as e:
         raise _user_error(str(e)) from None
+    except KeyboardInterrupt:
+        print(f"sweep interrupted: finished rows are kept in {args.results / JOURNAL} and the tables; "
+              "rerun the same command to resume", file=sys.stderr)
+        return 130
     return 0 if summary.claims_hold and not summary.skipped_strategies else 1
 
 

@@ -50,6 +50,10 @@ SOME = ["brute-force", "cubic", "subcubic:max_diff/mean+diff/svd", "subcubic:max
 
 def fake_runner(job: Job) -> dict:
     """Deterministic stand-in for run_job: logs its call (env SWEEP_TEST_LOG), sleeps (SWEEP_TEST_SLEEP)."""
+    pids = os.environ.get("SWEEP_TEST_PIDS")
+    if pids:
+        with open(pids, "a") as f:
+            f.write(f"{os.getpid()}\n")
     log = os.environ.get("SWEEP_TEST_LOG")
     if log:
         with open(log, "a") as f:
@@ -374,3 +378,45 @@ def test_two_sweeps_cannot_write_one_results_folder(tmp_path):
     finally:
         held.close()
     assert _sweep(tmp_path, [1]).computed == 4
+
+
+def _running(pid: int) -> bool:
+    """True if the process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def test_sigterm_stops_the_workers_and_keeps_the_tables_in_step_with_the_journal(tmp_path):
+    """SIGTERM mid-sweep (jobs=2): the sweep exits, no worker process is left running, and
+    results.csv lists exactly the rows the journal holds."""
+    pids = tmp_path / "pids.log"
+    env = dict(os.environ, SWEEP_TEST_PIDS=str(pids), SWEEP_TEST_SLEEP="0.3", OPENBLAS_NUM_THREADS="1")
+    script = (
+        "from pathlib import Path\n"
+        "from tests.test_sweep import _sweep\n"
+        f"_sweep(Path({str(tmp_path)!r}), [1, 2, 3, 4], jobs=2)\n"
+    )
+    err = tmp_path / "stderr.log"  # a file, not a pipe: a leftover worker must not block the test
+    with open(err, "w") as err_f:
+        proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env,
+                                stdout=subprocess.DEVNULL, stderr=err_f)
+    journal = tmp_path / "res" / JOURNAL
+    deadline = time.time() + 120
+    while time.time() < deadline and not (journal.exists() and journal.read_text().count("\n") >= 2):
+        if proc.poll() is not None:
+            pytest.fail(f"sweep subprocess ended early: {err.read_text()[-2000:]}")
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) != 0
+    assert "KeyboardInterrupt" in err.read_text()
+    workers = {int(x) for x in _log_lines(pids)}
+    assert workers and workers != {proc.pid}, "the sweep should have run jobs in worker processes"
+    time.sleep(0.5)
+    assert not [p for p in workers if _running(p)], "a worker process outlived the sweep"
+    journaled = {(r["seed"], r["strategy"]) for r in read_journal(tmp_path / "res")}
+    with open(tmp_path / "res" / RESULTS_CSV) as f:
+        tabled = {(int(r["seed"]), r["strategy"]) for r in csv.DictReader(f)}
+    assert tabled == journaled and 2 <= len(journaled) < 16
