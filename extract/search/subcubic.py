@@ -89,6 +89,19 @@ def model_context(weights: ModelWeights) -> ModelContext:
     return ctx
 
 
+def _peel_rows(A: np.ndarray, first: np.ndarray, count: int = 2) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Rank-one pieces (u, u^T R) peeled off A: first along ``first``, then along the top left
+    singular vector of what remains (float search heuristics; the checker re-derives the identity)."""
+    pieces = []
+    R = A.copy()
+    for i in range(count):
+        u = first if i == 0 else np.linalg.svd(R, full_matrices=False)[0][:, 0]
+        p = R.T @ u
+        pieces.append((u, p))
+        R = R - np.outer(u, p)
+    return pieces
+
+
 def _top_svd(a: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     u, s, vt = np.linalg.svd(a, full_matrices=False)
     return u[:, 0], float(s[0]), vt[0]
@@ -110,18 +123,8 @@ def score_approx(ctx: ModelContext, err: str) -> tuple[dict, np.ndarray, list[np
     # peel: two vocabulary directions off each embedding, one singular piece off W_Q and W_K
     uq, _, wk = _top_svd(ctx.S)
     pieces_raw: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"E_q": [], "Q": [], "K": [], "E_key": []}
-    R = ctx.Eq.copy()
-    for i in range(2):
-        u = uq if i == 0 else np.linalg.svd(R, full_matrices=False)[0][:, 0]
-        p = R.T @ u
-        pieces_raw["E_q"].append((u, p))
-        R = R - np.outer(u, p)
-    R = ctx.Ekey.copy()
-    for i in range(2):
-        w = wk if i == 0 else np.linalg.svd(R, full_matrices=False)[0][:, 0]
-        r = R.T @ w
-        pieces_raw["E_key"].append((w, r))
-        R = R - np.outer(w, r)
+    pieces_raw["E_q"] = _peel_rows(ctx.Eq, uq)
+    pieces_raw["E_key"] = _peel_rows(ctx.Ekey, wk)
     for name, M in (("Q", ctx.Q), ("K", ctx.K)):
         x, s, y = _top_svd(M)
         pieces_raw[name].append((x, s * y))
