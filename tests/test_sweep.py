@@ -319,6 +319,27 @@ def test_checker_outcomes_for_good_inflated_and_malformed_certificates(tmp_path,
     assert check_certificate_file(tmp_path / "broken.json", mode).verdict == "malformed"
 
 
+@pytest.mark.skipif("cubic" not in AVAILABLE, reason="the cubic strategy is not available yet")
+def test_a_float_claim_above_the_exact_count_is_recertified_with_the_checkers_count(tmp_path):
+    """reclaim: the same witness, claiming what the checker counted, is checked again from
+    scratch and accepted; the row's message keeps the first claim; an honest claim is untouched."""
+    from extract.certificate import build_certificate, write_certificate
+    from extract.model import ModelWeights
+    from extract.search.cubic import search
+    from extract.sweep import check_certificate_file, reclaim
+
+    w = ModelWeights.random(TINY, seed=3)
+    res = search(w, {})
+    inflated = build_certificate(w, "cubic", {}, res.witness, res.certified_count + 5)
+    path = write_certificate(inflated, tmp_path / "c.json")
+    failed = check_certificate_file(path)
+    assert failed.verdict == "fail"
+    again = reclaim(inflated, path, failed, "subprocess")
+    assert (again.verdict, again.certified, again.claimed) == ("ok", res.certified_count, res.certified_count)
+    assert f"search claimed {res.certified_count + 5}" in again.message
+    assert json.loads(path.read_text())["claim"]["certified_count"] == res.certified_count
+
+
 def _cli_parser():
     import argparse
 
