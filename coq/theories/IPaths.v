@@ -1,8 +1,78 @@
-(** * Enclosures of the five path matrices of a model *)
+(** * The five path matrices of a model: exactly, then as intervals
 
-From Coq Require Import Reals ZArith List Lia.
-From CompactProofs Require Import Model Rsum Enclosure IMatrix.
+    [compute_zpaths] computes the path matrices exactly, as dyadic matrices (ZMatrix.v),
+    associating the products as [E (V (O U))], [P (V (O U))] (sharing [V (O U)]) and
+    [(E_q (Q K^T)) E^T], [(E_q (Q K^T)) P^T] (sharing [E_q (Q K^T)]; [Q K^T] is only
+    d x d); [compute_zpaths_correct]: they denote the path matrices of Model.v exactly.
+    [compute_paths] then rounds every entry once to an interval; [compute_paths_correct]:
+    the intervals enclose the real path matrices. *)
+
+From Coq Require Import Reals ZArith List Lia Lra.
+From Interval Require Import Real.Xreal.
+From CompactProofs Require Import Model Rsum Enclosure IMatrix ZMatrix.
 Open Scope R_scope.
+
+(** ** Exact path matrices *)
+
+Record zpaths := mk_zpaths {
+  zEUPU : tensor;  (* v x v *)
+  zEVOU : tensor;  (* v x v *)
+  zPVOU : tensor;  (* n x v *)
+  zEQKE : tensor;  (* v x v *)
+  zEQKP : tensor   (* v x n *)
+}.
+
+Definition compute_zpaths (M : model) : zpaths :=
+  let v := d_vocab M in let n := n_ctx M in let d := d_model M in let dh := d_head M in
+  let Eq := zE_q M in
+  let VOU := zmul d dh v (W_V M) (zmul dh d v (W_O M) (W_U M)) in       (* V (O U) *)
+  let QK := zmul d dh d (W_Q M) (ztranspose d dh (W_K M)) in            (* Q K^T *)
+  let EqQK := zmul v d d Eq QK in                                       (* E_q (Q K^T) *)
+  mk_zpaths
+    (zmul v d v Eq (W_U M))
+    (zmul v d v (W_E M) VOU)
+    (zmul n d v (W_pos M) VOU)
+    (zmul v d v EqQK (ztranspose v d (W_E M)))
+    (zmul v d n EqQK (ztranspose n d (W_pos M))).
+
+(** The five dyadic matrices denote the five path matrices, entrywise in range. *)
+Definition zpaths_exact (M : model) (ZP : zpaths) : Prop :=
+  let v := d_vocab M in let n := n_ctx M in
+  zmat_eq v v (zEUPU ZP) (EUPU M) /\
+  zmat_eq v v (zEVOU ZP) (EVOU M) /\
+  zmat_eq n v (zPVOU ZP) (PVOU M) /\
+  zmat_eq v v (zEQKE ZP) (EQKE M) /\
+  zmat_eq v n (zEQKP ZP) (EQKP M).
+
+(** Every entry (in range) of the computed dyadic matrices is exactly the real entry
+    of the corresponding path matrix of Model.v. *)
+Theorem compute_zpaths_correct (M : model) :
+  (0 < n_ctx M)%nat -> zpaths_exact M (compute_zpaths M).
+Proof.
+  intros Hn. pose proof (zE_q_eq M Hn) as HEq.
+  set (v := d_vocab M). set (d := d_model M). set (dh := d_head M).
+  (* V (O U), shared by EVOU and PVOU *)
+  assert (HVOU : zmat_eq d v (zmul d dh v (W_V M) (zmul dh d v (W_O M) (W_U M)))
+                   (mmul dh (mV M) (mmul d (mO M) (mU M)))).
+  { apply zmul_eq; [apply zmat_eq_entry|]. apply zmul_eq; apply zmat_eq_entry. }
+  (* E_q (Q K^T), shared by EQKE and EQKP, is (E_q Q) K^T *)
+  assert (HEqQK : zmat_eq v d (zmul v d d (zE_q M) (zmul d dh d (W_Q M) (ztranspose d dh (W_K M))))
+                    (mmul dh (mmul d (E_q M) (mQ M)) (transpose (mK M)))).
+  { eapply zmat_eq_ext.
+    - apply zmul_eq; [exact HEq|]. apply zmul_eq; [apply zmat_eq_entry|].
+      apply ztranspose_eq, zmat_eq_entry.
+    - intros i j _ _. symmetry. apply mmul_assoc. }
+  unfold zpaths_exact, compute_zpaths; simpl. repeat split.
+  - apply zmul_eq; [exact HEq | apply zmat_eq_entry].
+  - eapply zmat_eq_ext; [apply zmul_eq; [apply zmat_eq_entry | exact HVOU]|].
+    intros i j _ _. unfold EVOU. rewrite !mmul_assoc. reflexivity.
+  - eapply zmat_eq_ext; [apply zmul_eq; [apply zmat_eq_entry | exact HVOU]|].
+    intros i j _ _. unfold PVOU. rewrite !mmul_assoc. reflexivity.
+  - apply zmul_eq; [exact HEqQK | apply ztranspose_eq, zmat_eq_entry].
+  - apply zmul_eq; [exact HEqQK | apply ztranspose_eq, zmat_eq_entry].
+Qed.
+
+(** ** Interval path matrices *)
 
 Record ipaths := mk_ipaths {
   iEUPU : imatrix;  (* v x v *)
@@ -12,26 +82,72 @@ Record ipaths := mk_ipaths {
   iEQKP : imatrix   (* v x n *)
 }.
 
-Definition compute_paths (M : model) : ipaths :=
-  let v := d_vocab M in let n := n_ctx M in let d := d_model M in let dh := d_head M in
-  let E := itensor v d (W_E M) in
-  let P := itensor n d (W_pos M) in
-  let Q := itensor d dh (W_Q M) in
-  let K := itensor d dh (W_K M) in
-  let V := itensor d dh (W_V M) in
-  let O := itensor dh d (W_O M) in
-  let U := itensor d v (W_U M) in
-  let Eq := build v d (fun i j => I.add prec (iget E i j) (iget P (n - 1)%nat j)) in
-  let VOU_E := immul v d v (immul v dh d (immul v d dh E V) O) U in
-  let VOU_P := immul n d v (immul n dh d (immul n d dh P V) O) U in
-  let EqQK := immul v dh d (immul v d dh Eq Q) (itranspose d dh K) in
-  mk_ipaths
-    (immul v d v Eq U)
-    VOU_E
-    VOU_P
-    (immul v d v EqQK (itranspose v d E))
-    (immul v d n EqQK (itranspose n d P)).
+(** *** Rounding an exact entry once *)
 
+(** The float [m * 2 ^ e], exactly, when the float format represents the exponent [e]
+    (always, with [StdZRadix2]). *)
+Definition fdyadic (m e : Z) : F.type := F.scale2 (F.fromZ m) (F.ZtoS e).
+
+Lemma fdyadic_correct (m e : Z) :
+  F.StoZ (F.ZtoS e) = e -> F.toX (fdyadic m e) = Xreal (IZR m * powerRZ 2 e).
+Proof.
+  intros He. unfold fdyadic. rewrite F.scale2_correct by reflexivity.
+  rewrite F.fromZ_correct', He. simpl. rewrite Raux.bpow_powerRZ. reflexivity.
+Qed.
+
+(** [m * 2 ^ e] rounded outward to mantissas of at most 64 bits: dropping the [k] low
+    bits of [m] gives [floor (m / 2^k) * 2^(e+k) <= m * 2^e <= ceil (m / 2^k) * 2^(e+k)]
+    (both bounds are [m * 2^e] when [k = 0]).  Should the exponent [e + k] not be
+    representable, the interval operations round it ([idyadic], Enclosure.v, about ten
+    times slower). *)
+Definition iround (m e : Z) : I.type :=
+  let k := Z.max 0 (Z.log2 (Z.abs m) - 63) in
+  if (F.StoZ (F.ZtoS (e + k)) =? e + k)%Z
+  then I.bnd (fdyadic (Z.shiftr m k) (e + k)) (fdyadic (- Z.shiftr (- m) k) (e + k))
+  else idyadic m e.
+
+Lemma encl_iround (m e : Z) : encl (iround m e) (IZR m * powerRZ 2 e).
+Proof.
+  unfold iround. set (k := Z.max 0 (Z.log2 (Z.abs m) - 63)).
+  destruct (Z.eqb_spec (F.StoZ (F.ZtoS (e + k))) (e + k)) as [Hr|_]; [|apply encl_dyadic].
+  assert (Hk : (0 <= k)%Z) by apply Z.le_max_l.
+  unfold encl. rewrite I.bnd_correct by reflexivity. rewrite !fdyadic_correct by exact Hr.
+  rewrite !Z.shiftr_div_pow2 by exact Hk.
+  assert (Hb : (0 < 2 ^ k)%Z) by (apply Z.pow_pos_nonneg; lia).
+  pose proof (Z.mul_div_le m (2 ^ k) Hb) as Hlo.
+  pose proof (Z.mul_div_le (- m) (2 ^ k) Hb) as Hhi.
+  assert (He : 0 < powerRZ 2 e) by (apply powerRZ_lt; lra).
+  (* [q * 2^(e+k) = (2^k * q) * 2^e] *)
+  assert (Hs : forall q, IZR q * powerRZ 2 (e + k) = IZR (2 ^ k * q) * powerRZ 2 e).
+  { intros q. rewrite mult_IZR, IZR_pow2, Z.add_comm, powerRZ2_add by exact Hk. ring. }
+  simpl. rewrite !Hs. split; apply Rmult_le_compat_r; try lra; apply IZR_le; lia.
+Qed.
+
+(** A dyadic matrix rounded entrywise. *)
+Definition ztoi (r c : nat) (A : tensor) : imatrix :=
+  build r c (fun i j => iround (zget (mantissas A) i j) (exponent A)).
+
+(** The rounded matrix encloses every real matrix the dyadic one equals. *)
+Lemma encl_ztoi r c A a : zmat_eq r c A a -> encl_mat r c (ztoi r c A) a.
+Proof.
+  intros HA i j Hi Hj. unfold ztoi. rewrite iget_build by assumption.
+  rewrite <- HA by assumption. apply encl_iround.
+Qed.
+
+(** *** The interval path matrices *)
+
+(** Each exact entry rounded once to an interval. *)
+Definition compute_paths (M : model) : ipaths :=
+  let v := d_vocab M in let n := n_ctx M in
+  let ZP := compute_zpaths M in
+  mk_ipaths
+    (ztoi v v (zEUPU ZP))
+    (ztoi v v (zEVOU ZP))
+    (ztoi n v (zPVOU ZP))
+    (ztoi v v (zEQKE ZP))
+    (ztoi v n (zEQKP ZP)).
+
+(** The five interval matrices enclose the five path matrices, entrywise in range. *)
 Definition paths_enclosed (M : model) (IP : ipaths) : Prop :=
   let v := d_vocab M in let n := n_ctx M in
   encl_mat v v (iEUPU IP) (EUPU M) /\
@@ -40,26 +156,11 @@ Definition paths_enclosed (M : model) (IP : ipaths) : Prop :=
   encl_mat v v (iEQKE IP) (EQKE M) /\
   encl_mat v n (iEQKP IP) (EQKP M).
 
+(** The computed intervals enclose the real path matrices of Model.v. *)
 Theorem compute_paths_correct (M : model) :
   (0 < n_ctx M)%nat -> paths_enclosed M (compute_paths M).
 Proof.
-  intros Hn.
-  assert (HEq : encl_mat (d_vocab M) (d_model M)
-     (build (d_vocab M) (d_model M) (fun i j =>
-        I.add prec (iget (itensor (d_vocab M) (d_model M) (W_E M)) i j)
-                   (iget (itensor (n_ctx M) (d_model M) (W_pos M)) (n_ctx M - 1)%nat j)))
-     (E_q M)).
-  { intros i j Hi Hj. rewrite iget_build by assumption. unfold E_q.
-    apply encl_add; apply encl_itensor; lia. }
-  unfold paths_enclosed, compute_paths; simpl.
-  repeat split.
-  - apply encl_immul; [exact HEq | apply encl_itensor].
-  - repeat apply encl_immul; apply encl_itensor.
-  - repeat apply encl_immul; apply encl_itensor.
-  - apply encl_immul; [|apply encl_itranspose, encl_itensor].
-    apply encl_immul; [|apply encl_itranspose, encl_itensor].
-    apply encl_immul; [exact HEq | apply encl_itensor].
-  - apply encl_immul; [|apply encl_itranspose, encl_itensor].
-    apply encl_immul; [|apply encl_itranspose, encl_itensor].
-    apply encl_immul; [exact HEq | apply encl_itensor].
+  intros Hn. destruct (compute_zpaths_correct M Hn) as (H1 & H2 & H3 & H4 & H5).
+  unfold paths_enclosed, compute_paths.
+  repeat split; apply encl_ztoi; assumption.
 Qed.
