@@ -83,6 +83,10 @@ class SweepError(Exception):
     """Bad input or a bad results folder: one line naming the file/option and what was expected."""
 
 
+class WorkerDied(SweepError):
+    """A local worker process ended abnormally (SIGKILL, out of memory); the sweep stops cleanly."""
+
+
 # --------------------------------------------------------------------------------------------
 # Strategies
 
@@ -559,6 +563,7 @@ def _iter_local(fn, items, jobs):
         return
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_limit_threads)
@@ -567,7 +572,11 @@ def _iter_local(fn, items, jobs):
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for f in done:
-                yield f.result()
+                try:
+                    yield f.result()
+                except BrokenProcessPool:
+                    raise WorkerDied("a worker process died (killed from outside, or out of memory); "
+                                     "finished rows are kept in the journal: rerun the same command to resume") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -688,7 +697,7 @@ def run_sweep(
         with _sigterm_as_interrupt():
             return _run_locked(seeds, strats, models_dir, results_dir, certs_dir, jobs, executor, config, steps,
                                checker, progress, address, runner, say, t_start)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, WorkerDied):
         write_summaries(results_dir)  # the tables then list every row the journal holds
         raise
     finally:

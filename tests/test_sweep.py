@@ -441,3 +441,44 @@ def test_sigterm_stops_the_workers_and_keeps_the_tables_in_step_with_the_journal
     with open(tmp_path / "res" / RESULTS_CSV) as f:
         tabled = {(int(r["seed"]), r["strategy"]) for r in csv.DictReader(f)}
     assert tabled == journaled and 2 <= len(journaled) < 16
+
+
+def test_a_killed_worker_ends_the_sweep_with_one_line_and_the_journal_intact(tmp_path):
+    """SIGKILL of one worker (jobs=2): the sweep raises one SweepError (cmd_sweep turns it into
+    a one-line error, exit 2) and no traceback escapes, the tables match the journal, and a rerun finishes the rest without redoing any row."""
+    pids = tmp_path / "pids.log"
+    log = tmp_path / "calls.log"
+    env = dict(os.environ, SWEEP_TEST_PIDS=str(pids), SWEEP_TEST_LOG=str(log), SWEEP_TEST_SLEEP="0.3",
+               OPENBLAS_NUM_THREADS="1")
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from extract.sweep import SweepError\n"
+        "from tests.test_sweep import _sweep\n"
+        "try:\n"
+        f"    _sweep(Path({str(tmp_path)!r}), [1, 2, 3, 4], jobs=2)\n"
+        "except SweepError as e:\n"
+        "    print(e, file=sys.stderr); sys.exit(2)\n"
+    )
+    err = tmp_path / "stderr.log"
+    with open(err, "w") as err_f:
+        proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env,
+                                stdout=subprocess.DEVNULL, stderr=err_f)
+    journal = tmp_path / "res" / JOURNAL
+    deadline = time.time() + 120
+    while time.time() < deadline and not (journal.exists() and journal.read_text().count("\n") >= 2):
+        if proc.poll() is not None:
+            pytest.fail(f"sweep subprocess ended early: {err.read_text()[-2000:]}")
+        time.sleep(0.05)
+    victim = next(int(x) for x in _log_lines(pids) if int(x) != proc.pid)
+    os.kill(victim, signal.SIGKILL)
+    assert proc.wait(timeout=60) == 2
+    text = err.read_text()
+    assert "worker process died" in text and "Traceback" not in text
+    journaled = {(r["seed"], r["strategy"]) for r in read_journal(tmp_path / "res")}
+    with open(tmp_path / "res" / RESULTS_CSV) as f:
+        assert {(int(r["seed"]), r["strategy"]) for r in csv.DictReader(f)} == journaled
+    log.write_text("")
+    summary = _sweep(tmp_path, [1, 2, 3, 4])
+    redone = {(int(a), b) for a, b in (line.split(" ", 1) for line in _log_lines(log))}
+    assert len(summary.rows) == 16 and not (redone & journaled)
