@@ -175,3 +175,29 @@ def test_random_tiny_models_brute_and_cubic_instances_build(built_theories, tmp_
         out = export_instance(w, strategy, tmp_path / f"{name}.v")
         res = coq_builds(out)
         assert res.returncode == 0, f"{cfg} {strategy}: " + res.stdout[-1500:] + res.stderr[-1500:]
+
+
+ASSUMPTION_CASES = {
+    "closed": ("Lemma ok : True. Proof. exact I. Qed.\nPrint Assumptions ok.", True),
+    "reals": ("From Coq Require Import Reals.\nLemma r : (0 < 1)%R. Proof. apply Rlt_0_1. Qed.\n"
+              "Print Assumptions r.", True),
+    "user axiom": ("Axiom cheat : False.\nLemma bad : 1 = 2. Proof. destruct cheat. Qed.\n"
+                   "Print Assumptions bad.", False),
+    "primitive integers": ("From Coq Require Import Uint63.\nLemma two : (1 + 1 = 2)%uint63. Proof. reflexivity. Qed.\n"
+                           "Print Assumptions two.", False),
+}
+
+
+@pytest.mark.coq
+@coq
+@pytest.mark.parametrize("case", sorted(ASSUMPTION_CASES))
+def test_assumption_check_allows_only_the_real_number_axioms(case, tmp_path):
+    """check_assumptions.sh passes a theorem that is closed or uses only the Reals axioms, and
+    fails one using a user axiom or the primitive 63-bit integers (PrimInt63/Uint63)."""
+    text, allowed = ASSUMPTION_CASES[case]
+    f = tmp_path / "A.v"
+    f.write_text(text + "\n")
+    res = subprocess.run(["bash", str(COQ / "check_assumptions.sh"), str(f)], capture_output=True, text=True, timeout=300)
+    assert (res.returncode == 0) == allowed, res.stdout + res.stderr
+    if not allowed:
+        assert "disallowed assumption" in res.stderr

@@ -12,14 +12,16 @@
     certified cases; the witness list of the theorem is their duplicate-free union. *)
 
 From Coq Require Import Reals ZArith NArith List Lia Lra Bool.
-From CompactProofs Require Import Model Rsum Identity Enclosure IMatrix IPaths Sequences
-  Product BruteForce.
+From Interval Require Import Real.Xreal.
+From CompactProofs Require Import Model Rsum Identity Enclosure IMatrix ZMatrix IPaths ZLogit
+  Sequences Product BruteForce.
 Import ListNotations.
 Open Scope R_scope.
 
 Section Cubic.
 Variable M : model.
-Variable IP : ipaths.
+Variable IP : ipaths.   (* interval path matrices *)
+Variable L : zlogits.   (* the logit paths, exactly, at one scale *)
 
 Local Notation v := (d_vocab M).
 Local Notation n := (n_ctx M).
@@ -38,18 +40,19 @@ Definition others (m : nat) : list nat := filter (fun x => negb (Nat.eqb x m)) (
 Definition pstar (m x : nat) : I.type :=
   ijoin (fun p => I.sub prec (iget (iPVOU IP) p x) (iget (iPVOU IP) p m)) (seq 0 n).
 
-(** ghat_row TE m: for every (q, t), an interval containing exp(EQKE[q,t]/sqrt d_head) * G
-    for every x != m and position p, with G = dU(q,x) + (dV(t,x) + dP(p,x)).  The hulls
-    over x are taken before subtracting the (x-independent) column m. *)
+(** ghat_row TE m: for every (q, t) with q, t <= m (the only ones a sequence with max m
+    has), an interval containing exp(EQKE[q,t]/sqrt d_head) * G for every x != m and
+    position p, with G = dU(q,x) + (dV(t,x) + dP(p,x)).  The hulls over x are taken before
+    subtracting the (x-independent) column m. *)
 Definition ghat_row (TE : imatrix) (m : nat) : imatrix :=
   let P := map (pstar m) (seq 0 v) in
   let R := map (fun t => I.sub prec
              (ijoin (fun x => I.add prec (iget (iEVOU IP) t x) (nth x P I.nai)) (others m))
-             (iget (iEVOU IP) t m)) (seq 0 v) in
+             (iget (iEVOU IP) t m)) (seq 0 (S m)) in
   let D := map (fun q => I.sub prec
              (ijoin (fun x => iget (iEUPU IP) q x) (others m))
-             (iget (iEUPU IP) q m)) (seq 0 v) in
-  build v v (fun q t => I.mul prec (I.add prec (nth q D I.nai) (nth t R I.nai)) (iget TE q t)).
+             (iget (iEUPU IP) q m)) (seq 0 (S m)) in
+  build (S m) (S m) (fun q t => I.mul prec (I.add prec (nth q D I.nai) (nth t R I.nai)) (iget TE q t)).
 
 (** ** The test of one case *)
 
@@ -72,21 +75,30 @@ Definition masks_with (c : nat) : list (list bool) :=
 Definition ysum (tq : list I.type) (mask : list bool) (sel : bool) : I.type :=
   isum (n - 1) (fun p => if Bool.eqb (nth p mask false) sel then nth p tq I.nai else I.zero).
 
+(** [below a b]: the float [a] is certainly below the float [b] (false for NaNs). *)
+Definition below (a b : F.type) : bool := match F.cmp a b with Xlt => true | _ => false end.
+
 (** Heuristic choice of S (soundness never depends on it: case_test re-checks the hull
     over S): the values k < m whose pure case passes for every arrangement of the c
-    non-max positions, i.e. base + Y * ghat(k) < 0 for every mask with c ones. *)
+    non-max positions, i.e. base + Y * ghat(k) < 0 for every mask with c ones.  As
+    Y > 0, that is ghat(k) < -base / Y: one threshold per (q, m, c), the least lower
+    end of -base / Y over the masks, and one float comparison per k. *)
 Definition choose_S (tq : list I.type) (G : imatrix) (q m c : nat) : list nat :=
   match c with
   | O => []
   | _ =>
     let rm := top (iget G q m) in
     let rq := top (iget G q q) in
-    let bases := map (fun mk =>
-        (I.add prec (I.mul prec (nth (n - 1) tq I.nai) rq) (I.mul prec (ysum tq mk false) rm),
-         ysum tq mk true)) (masks_with c) in
-    filter (fun k => let rk := top (iget G q k) in
-              forallb (fun bY => is_negative (I.add prec (fst bY) (I.mul prec (snd bY) rk))) bases)
-           (seq 0 m)
+    let ths := map (fun mk =>
+        I.lower (I.div prec (I.neg (I.add prec (I.mul prec (nth (n - 1) tq I.nai) rq)
+                                               (I.mul prec (ysum tq mk false) rm)))
+                     (ysum tq mk true))) (masks_with c) in
+    match ths with
+    | [] => []
+    | th :: rest =>
+      let theta := fold_left F.min rest th in
+      filter (fun k => below (I.upper (iget G q k)) theta) (seq 0 m)
+    end
   end.
 
 (** The certified test of the case (m, q, mask) with value set S. *)
@@ -100,17 +112,23 @@ Definition choices (q m : nat) (mask : list bool) (Sv : list nat) : list (list n
   map (fun (b : bool) => if b then Sv else [m]) mask ++ [[q]].
 
 (** Exact decision of one sequence (as in BruteForce.v, no pessimisation) reusing the
-    weight tables: exp(s_p) = exp(EQKE[q,t_p]/sqrt d_head) * exp(EQKP[q,p]/sqrt d_head). *)
+    weight tables: exp(s_p) = exp(EQKE[q,t_p]/sqrt d_head) * exp(EQKP[q,p]/sqrt d_head),
+    computed once per sequence, and h_p(x) computed exactly ([zh], ZLogit.v) and rounded once. *)
 Definition decide_tab (tq : list I.type) (TE : imatrix) (t : list nat) : bool :=
   let m := list_max t in
   let q := query M t in
+  let ws := map (fun p => I.mul prec (iget TE q (tok t p)) (nth p tq I.nai)) (seq 0 n) in
   forallb (fun x => orb (Nat.eqb x m) (is_negative (isum n (fun p =>
-      I.mul prec (I.mul prec (iget TE q (tok t p)) (nth p tq I.nai)) (ih M IP t m x p)))))
+      I.mul prec (nth p ws I.nai) (iround (zh L q (tok t p) m x p) (lexp L))))))
     (seq 0 v).
 
+(** A c = 0 key is the single sequence (m, ..., m, q): first the pessimised test (n
+    terms; [Sv] plays no part as no position is below m), then, if that fails, the exact
+    decision (v n terms). *)
 Definition case_ok (tq : list I.type) (TE G : imatrix) (q m : nat) (mask : list bool) (Sv : list nat) : bool :=
   if Nat.eqb (count_true mask) 0
-  then forallb (decide_tab tq TE) (product (choices q m mask Sv))
+  then (if case_test tq G q m mask [m] then true  (* a match, not orb: vm_compute is strict *)
+        else forallb (decide_tab tq TE) (product (choices q m mask Sv)))
   else case_test tq G q m mask Sv.
 
 Definition valid_key (q m : nat) (mask : list bool) : bool :=
@@ -158,6 +176,8 @@ Definition witness : list (list nat) :=
 Hypothesis Hn : (0 < n)%nat.
 Hypothesis Hdh : (0 < d_head M)%nat.
 Hypothesis HIP : paths_enclosed M IP.
+Hypothesis HL : forall t m x p, valid_seq M t -> (m < v)%nat -> (x < v)%nat -> (p < n)%nat ->
+  IZR (zh L (query M t) (tok t p) m x p) * powerRZ 2 (lexp L) = h M t m x p.
 
 Definition rho : R := 1 / sqrt (INR (d_head M)).
 Definition e_real (q t : nat) : R := exp (EQKE M q t * rho).
@@ -194,11 +214,12 @@ Proof.
   apply (wins_iff_unnormalised_neg M t (list_max t) x Hn).
   eapply encl_is_negative; [|exact Hneg].
   unfold unnormalised. apply encl_isum. intros p Hp. rewrite exp_score.
+  rewrite nth_map_seq by exact Hp.
   pose proof (valid_query M Hn Hdh t Ht) as Hq.
   apply encl_mul; [apply encl_mul|].
   - apply te_spec; [exact Hq | apply (valid_tok M Hn Hdh t p Ht Hp)].
   - apply (tpi_spec _ p Hq Hp).
-  - apply (encl_ih M IP Hn Hdh HIP); try assumption. apply (valid_max M Hn Hdh t Ht).
+  - rewrite <- HL by (try apply (valid_max M Hn Hdh t Ht); assumption). apply encl_iround.
 Qed.
 
 Lemma in_others (m x : nat) : (x < v)%nat -> x <> m -> In x (others m).
@@ -209,23 +230,23 @@ Proof.
 Qed.
 
 Lemma ghat_spec (m q t x p : nat) :
-  (m < v)%nat -> (q < v)%nat -> (t < v)%nat -> (x < v)%nat -> x <> m -> (p < n)%nat ->
+  (m < v)%nat -> (q <= m)%nat -> (t <= m)%nat -> (x < v)%nat -> x <> m -> (p < n)%nat ->
   encl (iget (ghat_row te m) q t)
     (((EUPU M q x - EUPU M q m) + ((EVOU M t x - EVOU M t m) + (PVOU M p x - PVOU M p m)))
      * e_real q t).
 Proof.
   intros Hm Hq Ht Hx Hxm Hp. destruct HIP as (HU & HV & HPV & _ & _).
-  unfold ghat_row. rewrite iget_build by assumption.
-  apply encl_mul; [|apply te_spec; assumption].
+  unfold ghat_row. rewrite iget_build by lia.
+  apply encl_mul; [|apply te_spec; lia].
   replace ((EUPU M q x - EUPU M q m) + ((EVOU M t x - EVOU M t m) + (PVOU M p x - PVOU M p m)))
     with ((EUPU M q x - EUPU M q m) + ((EVOU M t x + (PVOU M p x - PVOU M p m)) - EVOU M t m))
     by ring.
   apply encl_add.
-  - rewrite nth_map_seq by exact Hq. apply encl_sub; [|apply HU; assumption].
-    apply (encl_ijoin _ _ x); [apply in_others; assumption|]. apply HU; assumption.
-  - rewrite nth_map_seq by exact Ht. apply encl_sub; [|apply HV; assumption].
+  - rewrite nth_map_seq by lia. apply encl_sub; [|apply HU; lia].
+    apply (encl_ijoin _ _ x); [apply in_others; assumption|]. apply HU; lia.
+  - rewrite nth_map_seq by lia. apply encl_sub; [|apply HV; lia].
     apply (encl_ijoin _ _ x); [apply in_others; assumption|].
-    apply encl_add; [apply HV; assumption|].
+    apply encl_add; [apply HV; lia|].
     rewrite nth_map_seq by exact Hx. unfold pstar.
     apply (encl_ijoin _ _ p); [apply in_seq; lia|].
     apply encl_sub; apply HPV; assumption.
@@ -239,6 +260,9 @@ Proof.
   intros H. pose proof (proj1 (list_max_le l (list_max l)) (le_n _)) as HF.
   rewrite Forall_forall in HF. apply HF, H.
 Qed.
+
+Lemma tok_le_max (t : list nat) (p : nat) : valid_seq M t -> (p < n)%nat -> (tok t p <= list_max t)%nat.
+Proof. intros [Hlen _] Hp. unfold tok. apply le_list_max, nth_In. lia. Qed.
 
 Lemma rsum_last (k : nat) (f : nat -> R) : (0 < k)%nat -> rsum k f = rsum (k - 1) f + f (k - 1)%nat.
 Proof. intros Hk. destruct k as [|k]; [lia|]. simpl. rewrite Nat.sub_0_r. reflexivity. Qed.
@@ -284,7 +308,7 @@ Proof.
       with (pi_real q p * ((h M t m x p) * e_real q (tok t p))) by ring.
     apply Rmult_le_compat_l; [left; apply exp_pos|]. apply Hr.
     unfold h. fold q. rewrite Rplus_assoc.
-    apply ghat_spec; try assumption. apply valid_tok; assumption. }
+    apply ghat_spec; try assumption; apply tok_le_max; (assumption || lia). }
   apply Rplus_le_compat.
   - apply rsum_le. intros p Hp.
     assert (Hmk : nth p (mask_of t m) false = Nat.ltb (tok t p) m).
@@ -397,6 +421,7 @@ Lemma S_for_lt (tq : list I.type) (G : imatrix) (q m : nat) (mk : list bool) (k 
 Proof.
   unfold S_for. destruct (Nat.lt_ge_cases (count_true mk) n) as [Hc|Hc].
   - rewrite nth_map_seq by exact Hc. unfold choose_S. destruct (count_true mk); [intros []|].
+    destruct (map _ (masks_with _)); [intros []|].
     intros Hk. apply filter_In in Hk as [Hk _]. apply in_seq in Hk. lia.
   - rewrite nth_overflow by (rewrite map_length, seq_length; exact Hc). intros [].
 Qed.
@@ -406,6 +431,7 @@ Lemma S_for_NoDup (tq : list I.type) (G : imatrix) (q m : nat) (mk : list bool) 
 Proof.
   unfold S_for. destruct (Nat.lt_ge_cases (count_true mk) n) as [Hc|Hc].
   - rewrite nth_map_seq by exact Hc. unfold choose_S. destruct (count_true mk); [constructor|].
+    destruct (map _ (masks_with _)); [constructor|].
     apply NoDup_filter, seq_NoDup.
   - rewrite nth_overflow by (rewrite map_length, seq_length; exact Hc). constructor.
 Qed.
@@ -460,16 +486,30 @@ Proof.
   - intros k Hk. apply (S_for_lt _ _ _ _ _ _ Hk).
 Qed.
 
+Lemma count_true_0 (l : list bool) (p : nat) : count_true l = 0%nat -> nth p l false = false.
+Proof.
+  revert p. induction l as [|b l IH]; intros p H; [destruct p; reflexivity|].
+  destruct b; simpl in H; [lia|]. destruct p; [reflexivity|]. apply IH, H.
+Qed.
+
 Theorem witness_correct (t : list nat) : In t witness -> valid_seq M t /\ correct M t.
 Proof.
   intros H. apply in_witness in H as [m [q [mk [Hm [Hq [Hmk Ht]]]]]].
   pose proof (case_list_shape t m q mk Hm Hq Hmk Ht) as [Hs Hok].
   destruct Hs as [Hv Hmax Hquery Hmask HS].
   split; [exact Hv|].
-  unfold case_ok in Hok. destruct (Nat.eqb (count_true mk) 0).
-  - unfold case_list in Ht. destruct (_ && _); [|destruct Ht].
-    rewrite forallb_forall in Hok. apply decide_tab_sound; [exact Hv|].
-    rewrite Hquery. apply Hok, Ht.
+  unfold case_ok in Hok. destruct (Nat.eqb (count_true mk) 0) eqn:Hc0.
+  - destruct (case_test _ _ q m mk [m]) eqn:Htest.
+    + apply (case_test_sound t [m] Hv).
+      * intros p Hp Hlt. exfalso. rewrite Hmax in Hlt.
+        assert (Hb : nth p (mask_of t m) false = true).
+        { unfold mask_of. rewrite nth_map_seq by exact Hp. apply Nat.ltb_lt, Hlt. }
+        rewrite Hmask, (count_true_0 mk p (proj1 (Nat.eqb_eq _ _) Hc0)) in Hb. discriminate.
+      * intros k [<-|[]]. exact Hm.
+      * rewrite Hmax, Hquery, Hmask. exact Htest.
+    + unfold case_list in Ht. destruct (_ && _); [|destruct Ht].
+      rewrite forallb_forall in Hok. apply decide_tab_sound; [exact Hv|].
+      rewrite Hquery. apply Hok, Ht.
   - apply (case_test_sound t (S_for (nth q tpi []) (ghat_row te m) q m mk) Hv).
     + rewrite Hmax. exact HS.
     + intros k Hk. pose proof (S_for_lt _ _ _ _ _ _ Hk). lia.
@@ -539,7 +579,8 @@ End Cubic.
 
 Definition cubic_check (M : model) (N : N) : bool :=
   andb (andb (Nat.ltb 0 (n_ctx M)) (Nat.ltb 0 (d_head M)))
-       (N.leb N (cubic_count M (compute_paths M))).
+       (let ZP := compute_zpaths M in
+        N.leb N (cubic_count M (ipaths_of M ZP) (zlogits_of ZP))).
 
 Theorem cubic_sound (M : model) (N : N) :
   cubic_check M N = true -> at_least_correct M (N.to_nat N).
@@ -547,9 +588,18 @@ Proof.
   unfold cubic_check. intros H.
   apply andb_prop in H as [H HN]. apply andb_prop in H as [Hn Hdh].
   apply Nat.ltb_lt in Hn, Hdh. apply N.leb_le in HN.
-  pose proof (compute_paths_correct M Hn) as HIP.
-  unfold at_least_correct. exists (witness M (compute_paths M)).
+  set (ZP := compute_zpaths M) in HN.
+  pose proof (compute_zpaths_correct M Hn) as HZP. fold ZP in HZP.
+  pose proof (ipaths_of_correct M ZP HZP) as HIP.
+  assert (HL : forall t m x p, valid_seq M t -> (m < d_vocab M)%nat -> (x < d_vocab M)%nat ->
+            (p < n_ctx M)%nat -> IZR (zh (zlogits_of ZP) (query M t) (tok t p) m x p)
+            * powerRZ 2 (lexp (zlogits_of ZP)) = h M t m x p).
+  { intros t m x p Ht Hm Hx Hp. apply zh_exact; try assumption.
+    - apply (valid_query M Hn Hdh t Ht).
+    - apply (valid_tok M Hn Hdh t p Ht Hp). }
+  unfold at_least_correct. exists (witness M (ipaths_of M ZP) (zlogits_of ZP)).
   split; [apply witness_NoDup; assumption|]. split.
   - rewrite witness_length by assumption. lia.
-  - apply Forall_forall. intros t Ht. apply (witness_correct M (compute_paths M) Hn Hdh HIP t Ht).
+  - apply Forall_forall. intros t Ht.
+    apply (witness_correct M (ipaths_of M ZP) (zlogits_of ZP) Hn Hdh HIP HL t Ht).
 Qed.

@@ -1,18 +1,20 @@
 (** * Certified enclosures of real numbers by floating-point intervals
 
-    We use the Interval library's floating-point intervals with big-integer mantissas
-    (module [I] below) and its proven correctness theorems.  [encl xi x] says the
+    We use the Interval library's floating-point intervals with binary-integer ([Z])
+    mantissas (module [I] below, [StdZRadix2]) and its proven correctness theorems.  Its
+    faster [BigIntRadix2] floats would compute with the kernel's primitive integers, whose
+    specification adds axioms ([PrimInt63], [Uint63]) to every theorem.  [encl xi x] says the
     interval [xi] contains the real [x]; each lemma below transports an enclosure
     through one real operation.  The checkers compute intervals by [vm_compute]; these
     lemmas make the result a proof about the real expression. *)
 
 From Coq Require Import Reals ZArith Lia Lra.
-From Interval Require Import Float.Specific_ops Float.Specific_bigint Float.Basic
+From Interval Require Import Float.Specific_ops Float.Specific_stdz Float.Basic
   Interval.Float_full Interval.Interval Real.Xreal.
 From CompactProofs Require Import Model Rsum.
 Open Scope R_scope.
 
-Module F := SpecificFloat BigIntRadix2.
+Module F := SpecificFloat StdZRadix2.
 Module I := FloatIntervalFull F.
 
 (** Working precision (bits of mantissa) of every interval operation. *)

@@ -137,15 +137,16 @@ Qed.
 (** *** The interval path matrices *)
 
 (** Each exact entry rounded once to an interval. *)
-Definition compute_paths (M : model) : ipaths :=
+Definition ipaths_of (M : model) (ZP : zpaths) : ipaths :=
   let v := d_vocab M in let n := n_ctx M in
-  let ZP := compute_zpaths M in
   mk_ipaths
     (ztoi v v (zEUPU ZP))
     (ztoi v v (zEVOU ZP))
     (ztoi n v (zPVOU ZP))
     (ztoi v v (zEQKE ZP))
     (ztoi v n (zEQKP ZP)).
+
+Definition compute_paths (M : model) : ipaths := ipaths_of M (compute_zpaths M).
 
 (** The five interval matrices enclose the five path matrices, entrywise in range. *)
 Definition paths_enclosed (M : model) (IP : ipaths) : Prop :=
@@ -156,11 +157,15 @@ Definition paths_enclosed (M : model) (IP : ipaths) : Prop :=
   encl_mat v v (iEQKE IP) (EQKE M) /\
   encl_mat v n (iEQKP IP) (EQKP M).
 
+(** Rounding exact path matrices gives enclosures of them. *)
+Lemma ipaths_of_correct (M : model) (ZP : zpaths) :
+  zpaths_exact M ZP -> paths_enclosed M (ipaths_of M ZP).
+Proof.
+  intros (H1 & H2 & H3 & H4 & H5). unfold paths_enclosed, ipaths_of.
+  repeat split; apply encl_ztoi; assumption.
+Qed.
+
 (** The computed intervals enclose the real path matrices of Model.v. *)
 Theorem compute_paths_correct (M : model) :
   (0 < n_ctx M)%nat -> paths_enclosed M (compute_paths M).
-Proof.
-  intros Hn. destruct (compute_zpaths_correct M Hn) as (H1 & H2 & H3 & H4 & H5).
-  unfold paths_enclosed, compute_paths.
-  repeat split; apply encl_ztoi; assumption.
-Qed.
+Proof. intros Hn. apply ipaths_of_correct, compute_zpaths_correct, Hn. Qed.
