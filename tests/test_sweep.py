@@ -410,6 +410,22 @@ def _running(pid: int) -> bool:
         return False
 
 
+def _sweep_subprocess_after_two_rows(tmp_path: Path, script: str, env: dict) -> tuple[subprocess.Popen, Path]:
+    """Start ``script`` (a sweep into tmp_path/res) in a subprocess; return once two rows are journaled.
+    stderr goes to a file, not a pipe: a leftover worker must not block the test."""
+    err = tmp_path / "stderr.log"
+    with open(err, "w") as err_f:
+        proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env,
+                                stdout=subprocess.DEVNULL, stderr=err_f)
+    journal = tmp_path / "res" / JOURNAL
+    deadline = time.time() + 120
+    while time.time() < deadline and not (journal.exists() and journal.read_text().count("\n") >= 2):
+        if proc.poll() is not None:
+            pytest.fail(f"sweep subprocess ended early: {err.read_text()[-2000:]}")
+        time.sleep(0.05)
+    return proc, err
+
+
 def test_sigterm_stops_the_workers_and_keeps_the_tables_in_step_with_the_journal(tmp_path):
     """SIGTERM mid-sweep (jobs=2): the sweep exits, no worker process is left running, and
     results.csv lists exactly the rows the journal holds."""
@@ -420,16 +436,7 @@ def test_sigterm_stops_the_workers_and_keeps_the_tables_in_step_with_the_journal
         "from tests.test_sweep import _sweep\n"
         f"_sweep(Path({str(tmp_path)!r}), [1, 2, 3, 4], jobs=2)\n"
     )
-    err = tmp_path / "stderr.log"  # a file, not a pipe: a leftover worker must not block the test
-    with open(err, "w") as err_f:
-        proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env,
-                                stdout=subprocess.DEVNULL, stderr=err_f)
-    journal = tmp_path / "res" / JOURNAL
-    deadline = time.time() + 120
-    while time.time() < deadline and not (journal.exists() and journal.read_text().count("\n") >= 2):
-        if proc.poll() is not None:
-            pytest.fail(f"sweep subprocess ended early: {err.read_text()[-2000:]}")
-        time.sleep(0.05)
+    proc, err = _sweep_subprocess_after_two_rows(tmp_path, script, env)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) != 0
     assert "KeyboardInterrupt" in err.read_text()
@@ -445,7 +452,8 @@ def test_sigterm_stops_the_workers_and_keeps_the_tables_in_step_with_the_journal
 
 def test_a_killed_worker_ends_the_sweep_with_one_line_and_the_journal_intact(tmp_path):
     """SIGKILL of one worker (jobs=2): the sweep raises one SweepError (cmd_sweep turns it into
-    a one-line error, exit 2) and no traceback escapes, the tables match the journal, and a rerun finishes the rest without redoing any row."""
+    a one-line error, exit 2) and no traceback escapes, the tables match the journal, and a
+    rerun finishes the rest without redoing any row."""
     pids = tmp_path / "pids.log"
     log = tmp_path / "calls.log"
     env = dict(os.environ, SWEEP_TEST_PIDS=str(pids), SWEEP_TEST_LOG=str(log), SWEEP_TEST_SLEEP="0.3",
@@ -460,16 +468,7 @@ def test_a_killed_worker_ends_the_sweep_with_one_line_and_the_journal_intact(tmp
         "except SweepError as e:\n"
         "    print(e, file=sys.stderr); sys.exit(2)\n"
     )
-    err = tmp_path / "stderr.log"
-    with open(err, "w") as err_f:
-        proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env,
-                                stdout=subprocess.DEVNULL, stderr=err_f)
-    journal = tmp_path / "res" / JOURNAL
-    deadline = time.time() + 120
-    while time.time() < deadline and not (journal.exists() and journal.read_text().count("\n") >= 2):
-        if proc.poll() is not None:
-            pytest.fail(f"sweep subprocess ended early: {err.read_text()[-2000:]}")
-        time.sleep(0.05)
+    proc, err = _sweep_subprocess_after_two_rows(tmp_path, script, env)
     victim = next(int(x) for x in _log_lines(pids) if int(x) != proc.pid)
     os.kill(victim, signal.SIGKILL)
     assert proc.wait(timeout=60) == 2
