@@ -12,15 +12,24 @@ From Interval Require Import Real.Xreal.
 From CompactProofs Require Import Model Rsum Enclosure IMatrix ZMatrix.
 Open Scope R_scope.
 
+(** The five path matrices, in some representation [A] (exact below, then intervals). *)
+Record paths (A : Type) := mk_paths {
+  pEUPU : A;  (* v x v *)
+  pEVOU : A;  (* v x v *)
+  pPVOU : A;  (* n x v *)
+  pEQKE : A;  (* v x v *)
+  pEQKP : A   (* v x n *)
+}.
+Arguments mk_paths {A}.
+
 (** ** Exact path matrices *)
 
-Record zpaths := mk_zpaths {
-  zEUPU : tensor;  (* v x v *)
-  zEVOU : tensor;  (* v x v *)
-  zPVOU : tensor;  (* n x v *)
-  zEQKE : tensor;  (* v x v *)
-  zEQKP : tensor   (* v x n *)
-}.
+Notation zpaths := (paths tensor).
+Notation zEUPU := (@pEUPU tensor).
+Notation zEVOU := (@pEVOU tensor).
+Notation zPVOU := (@pPVOU tensor).
+Notation zEQKE := (@pEQKE tensor).
+Notation zEQKP := (@pEQKP tensor).
 
 Definition compute_zpaths (M : model) : zpaths :=
   let v := d_vocab M in let n := n_ctx M in let d := d_model M in let dh := d_head M in
@@ -28,7 +37,7 @@ Definition compute_zpaths (M : model) : zpaths :=
   let VOU := zmul d dh v (W_V M) (zmul dh d v (W_O M) (W_U M)) in       (* V (O U) *)
   let QK := zmul d dh d (W_Q M) (ztranspose d dh (W_K M)) in            (* Q K^T *)
   let EqQK := zmul v d d Eq QK in                                       (* E_q (Q K^T) *)
-  mk_zpaths
+  mk_paths
     (zmul v d v Eq (W_U M))
     (zmul v d v (W_E M) VOU)
     (zmul n d v (W_pos M) VOU)
@@ -74,13 +83,12 @@ Qed.
 
 (** ** Interval path matrices *)
 
-Record ipaths := mk_ipaths {
-  iEUPU : imatrix;  (* v x v *)
-  iEVOU : imatrix;  (* v x v *)
-  iPVOU : imatrix;  (* n x v *)
-  iEQKE : imatrix;  (* v x v *)
-  iEQKP : imatrix   (* v x n *)
-}.
+Notation ipaths := (paths imatrix).
+Notation iEUPU := (@pEUPU imatrix).
+Notation iEVOU := (@pEVOU imatrix).
+Notation iPVOU := (@pPVOU imatrix).
+Notation iEQKE := (@pEQKE imatrix).
+Notation iEQKP := (@pEQKP imatrix).
 
 (** *** Rounding an exact entry once *)
 
@@ -139,7 +147,7 @@ Qed.
 (** Each exact entry rounded once to an interval. *)
 Definition ipaths_of (M : model) (ZP : zpaths) : ipaths :=
   let v := d_vocab M in let n := n_ctx M in
-  mk_ipaths
+  mk_paths
     (ztoi v v (zEUPU ZP))
     (ztoi v v (zEVOU ZP))
     (ztoi n v (zPVOU ZP))
