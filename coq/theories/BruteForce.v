@@ -15,16 +15,16 @@ Variable IP : ipaths.
 
 (** Interval of the score s_p = (EQKE[q,t_p] + EQKP[q,p]) / sqrt(d_head). *)
 Definition iscore (t : list nat) (p : nat) : I.type :=
-  I.mul prec (I.add prec (iget (iEQKE IP) (query M t) (tok t p)) (iget (iEQKP IP) (query M t) p))
+  I.mul prec (I.add prec (iget (pEQKE IP) (query M t) (tok t p)) (iget (pEQKP IP) (query M t) p))
         (inv_sqrt (d_head M)).
 
 (** Interval of h_p(x) (Identity.v). *)
 Definition ih (t : list nat) (m x p : nat) : I.type :=
   let q := query M t in
   I.add prec
-    (I.add prec (I.sub prec (iget (iEUPU IP) q x) (iget (iEUPU IP) q m))
-                (I.sub prec (iget (iEVOU IP) (tok t p) x) (iget (iEVOU IP) (tok t p) m)))
-    (I.sub prec (iget (iPVOU IP) p x) (iget (iPVOU IP) p m)).
+    (I.add prec (I.sub prec (iget (pEUPU IP) q x) (iget (pEUPU IP) q m))
+                (I.sub prec (iget (pEVOU IP) (tok t p) x) (iget (pEVOU IP) (tok t p) m)))
+    (I.sub prec (iget (pPVOU IP) p x) (iget (pPVOU IP) p m)).
 
 Definition imargin (ws : list I.type) (t : list nat) (m x : nat) : I.type :=
   isum (n_ctx M) (fun p => I.mul prec (nth p ws I.nai) (ih t m x p)).

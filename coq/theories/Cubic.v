@@ -30,15 +30,15 @@ Local Notation n := (n_ctx M).
 
 (** te[q][t] encloses exp(EQKE[q,t] / sqrt d_head); tpi[q][p] encloses exp(EQKP[q,p] / sqrt d_head). *)
 Definition te : imatrix :=
-  build v v (fun q t => I.exp prec (I.mul prec (iget (iEQKE IP) q t) (inv_sqrt (d_head M)))).
+  build v v (fun q t => I.exp prec (I.mul prec (iget (pEQKE IP) q t) (inv_sqrt (d_head M)))).
 Definition tpi : imatrix :=
-  build v n (fun q p => I.exp prec (I.mul prec (iget (iEQKP IP) q p) (inv_sqrt (d_head M)))).
+  build v n (fun q p => I.exp prec (I.mul prec (iget (pEQKP IP) q p) (inv_sqrt (d_head M)))).
 
 Definition others (m : nat) : list nat := filter (fun x => negb (Nat.eqb x m)) (seq 0 v).
 
 (** PVOU*_m[x]: hull over positions of PVOU[p,x] - PVOU[p,m]. *)
 Definition pstar (m x : nat) : I.type :=
-  ijoin (fun p => I.sub prec (iget (iPVOU IP) p x) (iget (iPVOU IP) p m)) (seq 0 n).
+  ijoin (fun p => I.sub prec (iget (pPVOU IP) p x) (iget (pPVOU IP) p m)) (seq 0 n).
 
 (** ghat_row TE m: for every (q, t) with q, t <= m (the only ones a sequence with max m
     has), an interval containing exp(EQKE[q,t]/sqrt d_head) * G for every x != m and
@@ -47,11 +47,11 @@ Definition pstar (m x : nat) : I.type :=
 Definition ghat_row (TE : imatrix) (m : nat) : imatrix :=
   let P := map (pstar m) (seq 0 v) in
   let R := map (fun t => I.sub prec
-             (ijoin (fun x => I.add prec (iget (iEVOU IP) t x) (nth x P I.nai)) (others m))
-             (iget (iEVOU IP) t m)) (seq 0 (S m)) in
+             (ijoin (fun x => I.add prec (iget (pEVOU IP) t x) (nth x P I.nai)) (others m))
+             (iget (pEVOU IP) t m)) (seq 0 (S m)) in
   let D := map (fun q => I.sub prec
-             (ijoin (fun x => iget (iEUPU IP) q x) (others m))
-             (iget (iEUPU IP) q m)) (seq 0 (S m)) in
+             (ijoin (fun x => iget (pEUPU IP) q x) (others m))
+             (iget (pEUPU IP) q m)) (seq 0 (S m)) in
   build (S m) (S m) (fun q t => I.mul prec (I.add prec (nth q D I.nai) (nth t R I.nai)) (iget TE q t)).
 
 (** ** The test of one case *)

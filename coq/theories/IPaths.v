@@ -13,6 +13,7 @@ From CompactProofs Require Import Model Rsum Enclosure IMatrix ZMatrix.
 Open Scope R_scope.
 
 (** The five path matrices, in some representation [A] (exact below, then intervals). *)
+Set Implicit Arguments.  (* the representation [A] of the record below is implicit *)
 Record paths (A : Type) := mk_paths {
   pEUPU : A;  (* v x v *)
   pEVOU : A;  (* v x v *)
@@ -20,16 +21,11 @@ Record paths (A : Type) := mk_paths {
   pEQKE : A;  (* v x v *)
   pEQKP : A   (* v x n *)
 }.
-Arguments mk_paths {A}.
+Unset Implicit Arguments.
 
 (** ** Exact path matrices *)
 
 Notation zpaths := (paths tensor).
-Notation zEUPU := (@pEUPU tensor).
-Notation zEVOU := (@pEVOU tensor).
-Notation zPVOU := (@pPVOU tensor).
-Notation zEQKE := (@pEQKE tensor).
-Notation zEQKP := (@pEQKP tensor).
 
 Definition compute_zpaths (M : model) : zpaths :=
   let v := d_vocab M in let n := n_ctx M in let d := d_model M in let dh := d_head M in
@@ -47,11 +43,11 @@ Definition compute_zpaths (M : model) : zpaths :=
 (** The five dyadic matrices denote the five path matrices, entrywise in range. *)
 Definition zpaths_exact (M : model) (ZP : zpaths) : Prop :=
   let v := d_vocab M in let n := n_ctx M in
-  zmat_eq v v (zEUPU ZP) (EUPU M) /\
-  zmat_eq v v (zEVOU ZP) (EVOU M) /\
-  zmat_eq n v (zPVOU ZP) (PVOU M) /\
-  zmat_eq v v (zEQKE ZP) (EQKE M) /\
-  zmat_eq v n (zEQKP ZP) (EQKP M).
+  zmat_eq v v (pEUPU ZP) (EUPU M) /\
+  zmat_eq v v (pEVOU ZP) (EVOU M) /\
+  zmat_eq n v (pPVOU ZP) (PVOU M) /\
+  zmat_eq v v (pEQKE ZP) (EQKE M) /\
+  zmat_eq v n (pEQKP ZP) (EQKP M).
 
 (** Every entry (in range) of the computed dyadic matrices is exactly the real entry
     of the corresponding path matrix of Model.v. *)
@@ -84,11 +80,6 @@ Qed.
 (** ** Interval path matrices *)
 
 Notation ipaths := (paths imatrix).
-Notation iEUPU := (@pEUPU imatrix).
-Notation iEVOU := (@pEVOU imatrix).
-Notation iPVOU := (@pPVOU imatrix).
-Notation iEQKE := (@pEQKE imatrix).
-Notation iEQKP := (@pEQKP imatrix).
 
 (** *** Rounding an exact entry once *)
 
@@ -148,22 +139,22 @@ Qed.
 Definition ipaths_of (M : model) (ZP : zpaths) : ipaths :=
   let v := d_vocab M in let n := n_ctx M in
   mk_paths
-    (ztoi v v (zEUPU ZP))
-    (ztoi v v (zEVOU ZP))
-    (ztoi n v (zPVOU ZP))
-    (ztoi v v (zEQKE ZP))
-    (ztoi v n (zEQKP ZP)).
+    (ztoi v v (pEUPU ZP))
+    (ztoi v v (pEVOU ZP))
+    (ztoi n v (pPVOU ZP))
+    (ztoi v v (pEQKE ZP))
+    (ztoi v n (pEQKP ZP)).
 
 Definition compute_paths (M : model) : ipaths := ipaths_of M (compute_zpaths M).
 
 (** The five interval matrices enclose the five path matrices, entrywise in range. *)
 Definition paths_enclosed (M : model) (IP : ipaths) : Prop :=
   let v := d_vocab M in let n := n_ctx M in
-  encl_mat v v (iEUPU IP) (EUPU M) /\
-  encl_mat v v (iEVOU IP) (EVOU M) /\
-  encl_mat n v (iPVOU IP) (PVOU M) /\
-  encl_mat v v (iEQKE IP) (EQKE M) /\
-  encl_mat v n (iEQKP IP) (EQKP M).
+  encl_mat v v (pEUPU IP) (EUPU M) /\
+  encl_mat v v (pEVOU IP) (EVOU M) /\
+  encl_mat n v (pPVOU IP) (PVOU M) /\
+  encl_mat v v (pEQKE IP) (EQKE M) /\
+  encl_mat v n (pEQKP IP) (EQKP M).
 
 (** Rounding exact path matrices gives enclosures of them. *)
 Lemma ipaths_of_correct (M : model) (ZP : zpaths) :

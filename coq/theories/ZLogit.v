@@ -29,8 +29,8 @@ Qed.
 Record zlogits := mk_zlogits { lU : list (list Z); lV : list (list Z); lP : list (list Z); lexp : Z }.
 
 Definition zlogits_of (ZP : zpaths) : zlogits :=
-  let e := Z.min (exponent (zEUPU ZP)) (Z.min (exponent (zEVOU ZP)) (exponent (zPVOU ZP))) in
-  mk_zlogits (zalign e (zEUPU ZP)) (zalign e (zEVOU ZP)) (zalign e (zPVOU ZP)) e.
+  let e := Z.min (exponent (pEUPU ZP)) (Z.min (exponent (pEVOU ZP)) (exponent (pPVOU ZP))) in
+  mk_zlogits (zalign e (pEUPU ZP)) (zalign e (pEVOU ZP)) (zalign e (pPVOU ZP)) e.
 
 (** h_p(x) for query [q] and token [tp] at position [p], as a mantissa at exponent [lexp]. *)
 Definition zh (L : zlogits) (q tp m x p : nat) : Z :=
