@@ -40,14 +40,18 @@ Definition compute_zpaths (M : model) : zpaths :=
     (zmul v d v EqQK (ztranspose v d (W_E M)))
     (zmul v d n EqQK (ztranspose n d (W_pos M))).
 
-(** The five dyadic matrices denote the five path matrices, entrywise in range. *)
-Definition zpaths_exact (M : model) (ZP : zpaths) : Prop :=
+(** [rel r c X a] relates the r x c matrix [X] of some representation to the real matrix [a];
+    [paths_rel rel M P] says it for each of the five path matrices. *)
+Definition paths_rel {A} (rel : nat -> nat -> A -> matrix -> Prop) (M : model) (P : paths A) : Prop :=
   let v := d_vocab M in let n := n_ctx M in
-  zmat_eq v v (pEUPU ZP) (EUPU M) /\
-  zmat_eq v v (pEVOU ZP) (EVOU M) /\
-  zmat_eq n v (pPVOU ZP) (PVOU M) /\
-  zmat_eq v v (pEQKE ZP) (EQKE M) /\
-  zmat_eq v n (pEQKP ZP) (EQKP M).
+  rel v v (pEUPU P) (EUPU M) /\
+  rel v v (pEVOU P) (EVOU M) /\
+  rel n v (pPVOU P) (PVOU M) /\
+  rel v v (pEQKE P) (EQKE M) /\
+  rel v n (pEQKP P) (EQKP M).
+
+(** The five dyadic matrices denote the five path matrices, entrywise in range. *)
+Definition zpaths_exact (M : model) (ZP : zpaths) : Prop := paths_rel zmat_eq M ZP.
 
 (** Every entry (in range) of the computed dyadic matrices is exactly the real entry
     of the corresponding path matrix of Model.v. *)
@@ -148,13 +152,7 @@ Definition ipaths_of (M : model) (ZP : zpaths) : ipaths :=
 Definition compute_paths (M : model) : ipaths := ipaths_of M (compute_zpaths M).
 
 (** The five interval matrices enclose the five path matrices, entrywise in range. *)
-Definition paths_enclosed (M : model) (IP : ipaths) : Prop :=
-  let v := d_vocab M in let n := n_ctx M in
-  encl_mat v v (pEUPU IP) (EUPU M) /\
-  encl_mat v v (pEVOU IP) (EVOU M) /\
-  encl_mat n v (pPVOU IP) (PVOU M) /\
-  encl_mat v v (pEQKE IP) (EQKE M) /\
-  encl_mat v n (pEQKP IP) (EQKP M).
+Definition paths_enclosed (M : model) (IP : ipaths) : Prop := paths_rel encl_mat M IP.
 
 (** Rounding exact path matrices gives enclosures of them. *)
 Lemma ipaths_of_correct (M : model) (ZP : zpaths) :
