@@ -6,28 +6,23 @@
     claim N when at least N sequences are accepted. *)
 
 From Coq Require Import Reals ZArith NArith List Lia Lra.
-From CompactProofs Require Import Model Rsum Identity Enclosure IMatrix IPaths Sequences.
+From CompactProofs Require Import Model Rsum Identity Enclosure IMatrix ZMatrix IPaths ZLogit Sequences.
 Open Scope R_scope.
 
 Section Decide.
 Variable M : model.
-Variable IP : ipaths.
+Variable IP : ipaths.   (* interval path matrices (for the scores) *)
+Variable L : zlogits.   (* the logit paths, exactly, at one scale *)
 
 (** Interval of the score s_p = (EQKE[q,t_p] + EQKP[q,p]) / sqrt(d_head). *)
 Definition iscore (t : list nat) (p : nat) : I.type :=
   I.mul prec (I.add prec (iget (pEQKE IP) (query M t) (tok t p)) (iget (pEQKP IP) (query M t) p))
         (inv_sqrt (d_head M)).
 
-(** Interval of h_p(x) (Identity.v). *)
-Definition ih (t : list nat) (m x p : nat) : I.type :=
-  let q := query M t in
-  I.add prec
-    (I.add prec (I.sub prec (iget (pEUPU IP) q x) (iget (pEUPU IP) q m))
-                (I.sub prec (iget (pEVOU IP) (tok t p) x) (iget (pEVOU IP) (tok t p) m)))
-    (I.sub prec (iget (pPVOU IP) p x) (iget (pPVOU IP) p m)).
-
+(** The interval of sum_p w_p h_p(x), with h_p(x) exact ([zh], ZLogit.v) rounded once. *)
 Definition imargin (ws : list I.type) (t : list nat) (m x : nat) : I.type :=
-  isum (n_ctx M) (fun p => I.mul prec (nth p ws I.nai) (ih t m x p)).
+  isum (n_ctx M) (fun p =>
+    I.mul prec (nth p ws I.nai) (iround (zh L (query M t) (tok t p) m x p) (lexp L))).
 
 Definition decide_seq (t : list nat) : bool :=
   let m := list_max t in
@@ -37,6 +32,7 @@ Definition decide_seq (t : list nat) : bool :=
 Hypothesis Hn : (0 < n_ctx M)%nat.
 Hypothesis Hdh : (0 < d_head M)%nat.
 Hypothesis HIP : paths_enclosed M IP.
+Hypothesis HL : zh_spec M L.
 
 Lemma valid_tok (t : list nat) (p : nat) :
   valid_seq M t -> (p < n_ctx M)%nat -> (tok t p < d_vocab M)%nat.
@@ -65,15 +61,6 @@ Proof.
   - apply HP; [apply valid_query; assumption | exact Hp].
 Qed.
 
-Lemma encl_ih (t : list nat) (m x p : nat) :
-  valid_seq M t -> (m < d_vocab M)%nat -> (x < d_vocab M)%nat -> (p < n_ctx M)%nat ->
-  encl (ih t m x p) (h M t m x p).
-Proof.
-  intros Ht Hm Hx Hp. destruct HIP as (HU & HV & HPV & _ & _).
-  pose proof (valid_query t Ht). pose proof (valid_tok t p Ht Hp).
-  unfold ih, h. repeat apply encl_add; apply encl_sub; auto.
-Qed.
-
 Theorem decide_seq_sound (t : list nat) :
   valid_seq M t -> decide_seq t = true -> correct M t.
 Proof.
@@ -86,16 +73,17 @@ Proof.
     unfold imargin, unnormalised. apply encl_isum. intros p Hp.
     apply encl_mul.
     + rewrite nth_map_seq by exact Hp. apply encl_exp, encl_iscore; assumption.
-    + apply encl_ih; try assumption. apply valid_max; exact Ht.
+    + rewrite <- (HL t (list_max t) x p Ht (valid_max t Ht) Hx Hp). apply encl_iround.
 Qed.
 
 End Decide.
 
 (** The whole brute-force check of a claim [N]. *)
 Definition brute_force_check (M : model) (N : N) : bool :=
-  let IP := compute_paths M in
   andb (andb (Nat.ltb 0 (n_ctx M)) (Nat.ltb 0 (d_head M)))
-  (N.leb N (N.of_nat (length (filter (decide_seq M IP) (all_seqs (d_vocab M) (n_ctx M)))))).
+  (let ZP := compute_zpaths M in
+   let dec := decide_seq M (ipaths_of M ZP) (zlogits_of ZP) in
+   N.leb N (N.of_nat (length (filter dec (all_seqs (d_vocab M) (n_ctx M)))))).
 
 Theorem brute_force_sound (M : model) (N : N) :
   brute_force_check M N = true -> at_least_correct M (N.to_nat N).
@@ -103,8 +91,11 @@ Proof.
   unfold brute_force_check. intros H.
   apply andb_prop in H as [H HN]. apply andb_prop in H as [Hn Hdh].
   apply Nat.ltb_lt in Hn, Hdh. apply N.leb_le in HN.
-  pose proof (compute_paths_correct M Hn) as HIP.
-  exists (filter (decide_seq M (compute_paths M)) (all_seqs (d_vocab M) (n_ctx M))).
+  set (ZP := compute_zpaths M) in HN.
+  pose proof (compute_zpaths_correct M Hn) as HZP. fold ZP in HZP.
+  pose proof (ipaths_of_correct M ZP HZP) as HIP.
+  pose proof (zlogits_of_spec M ZP HZP) as HL.
+  exists (filter (decide_seq M (ipaths_of M ZP) (zlogits_of ZP)) (all_seqs (d_vocab M) (n_ctx M))).
   split; [apply NoDup_filter, all_seqs_NoDup|]. split; [lia|].
   apply Forall_forall. intros t Ht. apply filter_In in Ht as [Hin Hdec].
   assert (Hv : valid_seq M t) by (apply all_seqs_valid; exact Hin).

@@ -176,8 +176,7 @@ Definition witness : list (list nat) :=
 Hypothesis Hn : (0 < n)%nat.
 Hypothesis Hdh : (0 < d_head M)%nat.
 Hypothesis HIP : paths_enclosed M IP.
-Hypothesis HL : forall t m x p, valid_seq M t -> (m < v)%nat -> (x < v)%nat -> (p < n)%nat ->
-  IZR (zh L (query M t) (tok t p) m x p) * powerRZ 2 (lexp L) = h M t m x p.
+Hypothesis HL : zh_spec M L.
 
 Definition rho : R := 1 / sqrt (INR (d_head M)).
 Definition e_real (q t : nat) : R := exp (EQKE M q t * rho).
@@ -219,7 +218,7 @@ Proof.
   apply encl_mul; [apply encl_mul|].
   - apply te_spec; [exact Hq | apply (valid_tok M Hn Hdh t p Ht Hp)].
   - apply (tpi_spec _ p Hq Hp).
-  - rewrite <- HL by (try apply (valid_max M Hn Hdh t Ht); assumption). apply encl_iround.
+  - rewrite <- (HL t (list_max t) x p Ht (valid_max M Hn Hdh t Ht) Hx Hp). apply encl_iround.
 Qed.
 
 Lemma in_others (m x : nat) : (x < v)%nat -> x <> m -> In x (others m).
@@ -591,12 +590,7 @@ Proof.
   set (ZP := compute_zpaths M) in HN.
   pose proof (compute_zpaths_correct M Hn) as HZP. fold ZP in HZP.
   pose proof (ipaths_of_correct M ZP HZP) as HIP.
-  assert (HL : forall t m x p, valid_seq M t -> (m < d_vocab M)%nat -> (x < d_vocab M)%nat ->
-            (p < n_ctx M)%nat -> IZR (zh (zlogits_of ZP) (query M t) (tok t p) m x p)
-            * powerRZ 2 (lexp (zlogits_of ZP)) = h M t m x p).
-  { intros t m x p Ht Hm Hx Hp. apply zh_exact; try assumption.
-    - apply (valid_query M Hn Hdh t Ht).
-    - apply (valid_tok M Hn Hdh t p Ht Hp). }
+  pose proof (zlogits_of_spec M ZP HZP) as HL.
   unfold at_least_correct. exists (witness M (ipaths_of M ZP) (zlogits_of ZP)).
   split; [apply witness_NoDup; assumption|]. split.
   - rewrite witness_length by assumption. lia.

@@ -74,4 +74,15 @@ Proof.
   rewrite !plus_IZR, !minus_IZR. ring.
 Qed.
 
+(** What the checkers need of [L]: [zh] is h_p(x) for every valid sequence. *)
+Definition zh_spec (L' : zlogits) : Prop :=
+  forall t m x p, valid_seq M t -> (m < d_vocab M)%nat -> (x < d_vocab M)%nat -> (p < n_ctx M)%nat ->
+  IZR (zh L' (query M t) (tok t p) m x p) * powerRZ 2 (lexp L') = h M t m x p.
+
+Lemma zlogits_of_spec : zh_spec L.
+Proof.
+  intros t m x p [Hlen Hall] Hm Hx Hp. rewrite Forall_forall in Hall.
+  apply zh_exact; try assumption; unfold query, tok; apply Hall, nth_In; lia.
+Qed.
+
 End Exact.
