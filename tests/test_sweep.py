@@ -70,6 +70,13 @@ def _sweep(tmp: Path, seeds, strategies=SOME, **kw):
                      config=TINY, steps=TINY_STEPS, runner=fake_runner, progress=False, log=lambda m: None, **kw)
 
 
+def _sweep_script(tmp: Path, seeds: list[int], jobs: int = 1) -> str:
+    """Python source running the fake-runner sweep of ``_sweep`` (for a subprocess)."""
+    return ("from pathlib import Path\n"
+            "from tests.test_sweep import _sweep\n"
+            f"_sweep(Path({str(tmp)!r}), {seeds!r}, jobs={jobs})\n")
+
+
 def _log_lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
@@ -93,11 +100,7 @@ def test_kill_midway_then_rerun_completes_without_recomputing(tmp_path):
     and not recomputed, and the final table has every (seed, strategy) exactly once."""
     log = tmp_path / "calls.log"
     env = dict(os.environ, SWEEP_TEST_LOG=str(log), SWEEP_TEST_SLEEP="0.25", OPENBLAS_NUM_THREADS="1")
-    script = (
-        "from pathlib import Path\n"
-        "from tests.test_sweep import _sweep\n"
-        f"_sweep(Path({str(tmp_path)!r}), [1, 2, 3])\n"
-    )
+    script = _sweep_script(tmp_path, [1, 2, 3])
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     journal = tmp_path / "res" / JOURNAL
@@ -431,11 +434,7 @@ def test_sigterm_stops_the_workers_and_keeps_the_tables_in_step_with_the_journal
     results.csv lists exactly the rows the journal holds."""
     pids = tmp_path / "pids.log"
     env = dict(os.environ, SWEEP_TEST_PIDS=str(pids), SWEEP_TEST_SLEEP="0.3", OPENBLAS_NUM_THREADS="1")
-    script = (
-        "from pathlib import Path\n"
-        "from tests.test_sweep import _sweep\n"
-        f"_sweep(Path({str(tmp_path)!r}), [1, 2, 3, 4], jobs=2)\n"
-    )
+    script = _sweep_script(tmp_path, [1, 2, 3, 4], jobs=2)
     proc, err = _sweep_subprocess_after_two_rows(tmp_path, script, env)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) != 0

@@ -78,24 +78,15 @@ Qed.
 
 End Decide.
 
-(** The whole brute-force check of a claim [N]. *)
+(** The whole brute-force check of a claim [N]: the number of accepted sequences reaches it. *)
 Definition brute_force_check (M : model) (N : N) : bool :=
-  andb (andb (Nat.ltb 0 (n_ctx M)) (Nat.ltb 0 (d_head M)))
-  (let ZP := compute_zpaths M in
-   let dec := decide_seq M (ipaths_of M ZP) (zlogits_of ZP) in
-   N.leb N (N.of_nat (length (filter dec (all_seqs (d_vocab M) (n_ctx M)))))).
+  run_check M (fun IP L => N.of_nat (length (filter (decide_seq M IP L) (all_seqs (d_vocab M) (n_ctx M))))) N.
 
 Theorem brute_force_sound (M : model) (N : N) :
   brute_force_check M N = true -> at_least_correct M (N.to_nat N).
 Proof.
-  unfold brute_force_check. intros H.
-  apply andb_prop in H as [H HN]. apply andb_prop in H as [Hn Hdh].
-  apply Nat.ltb_lt in Hn, Hdh. apply N.leb_le in HN.
-  set (ZP := compute_zpaths M) in HN.
-  pose proof (compute_zpaths_correct M Hn) as HZP. fold ZP in HZP.
-  pose proof (ipaths_of_correct M ZP HZP) as HIP.
-  pose proof (zlogits_of_spec M ZP HZP) as HL.
-  exists (filter (decide_seq M (ipaths_of M ZP) (zlogits_of ZP)) (all_seqs (d_vocab M) (n_ctx M))).
+  intros H. destruct (run_check_inputs M _ N H) as (IP & L & Hn & Hdh & HIP & HL & HN).
+  exists (filter (decide_seq M IP L) (all_seqs (d_vocab M) (n_ctx M))).
   split; [apply NoDup_filter, all_seqs_NoDup|]. split; [lia|].
   apply Forall_forall. intros t Ht. apply filter_In in Ht as [Hin Hdec].
   assert (Hv : valid_seq M t) by (apply all_seqs_valid; exact Hin).

@@ -29,10 +29,10 @@ Local Notation n := (n_ctx M).
 (** ** Tables *)
 
 (** te[q][t] encloses exp(EQKE[q,t] / sqrt d_head); tpi[q][p] encloses exp(EQKP[q,p] / sqrt d_head). *)
-Definition te : imatrix :=
-  build v v (fun q t => I.exp prec (I.mul prec (iget (pEQKE IP) q t) (inv_sqrt (d_head M)))).
-Definition tpi : imatrix :=
-  build v n (fun q p => I.exp prec (I.mul prec (iget (pEQKP IP) q p) (inv_sqrt (d_head M)))).
+Definition exp_table (r c : nat) (A : imatrix) : imatrix :=
+  build r c (fun i j => I.exp prec (I.mul prec (iget A i j) (inv_sqrt (d_head M)))).
+Definition te : imatrix := exp_table v v (pEQKE IP).
+Definition tpi : imatrix := exp_table v n (pEQKP IP).
 
 Definition others (m : nat) : list nat := filter (fun x => negb (Nat.eqb x m)) (seq 0 v).
 
@@ -182,21 +182,19 @@ Definition rho : R := 1 / sqrt (INR (d_head M)).
 Definition e_real (q t : nat) : R := exp (EQKE M q t * rho).
 Definition pi_real (q p : nat) : R := exp (EQKP M q p * rho).
 
-Lemma te_spec (q t : nat) : (q < v)%nat -> (t < v)%nat -> encl (iget te q t) (e_real q t).
+(** An exp table of an enclosed matrix encloses exp(entry / sqrt d_head). *)
+Lemma exp_table_spec (r c : nat) (A : imatrix) (a : matrix) (i j : nat) :
+  encl_mat r c A a -> (i < r)%nat -> (j < c)%nat -> encl (iget (exp_table r c A) i j) (exp (a i j * rho)).
 Proof.
-  intros Hq Ht. destruct HIP as (_ & _ & _ & HE & _).
-  unfold te. rewrite iget_build by assumption. apply encl_exp, encl_mul.
-  - apply HE; assumption.
-  - apply encl_inv_sqrt. exact Hdh.
+  intros HA Hi Hj. unfold exp_table. rewrite iget_build by assumption.
+  apply encl_exp, encl_mul; [apply HA; assumption | apply encl_inv_sqrt; exact Hdh].
 Qed.
 
+Lemma te_spec (q t : nat) : (q < v)%nat -> (t < v)%nat -> encl (iget te q t) (e_real q t).
+Proof. destruct HIP as (_ & _ & _ & HE & _). apply exp_table_spec, HE. Qed.
+
 Lemma tpi_spec (q p : nat) : (q < v)%nat -> (p < n)%nat -> encl (iget tpi q p) (pi_real q p).
-Proof.
-  intros Hq Hp. destruct HIP as (_ & _ & _ & _ & HP).
-  unfold tpi. rewrite iget_build by assumption. apply encl_exp, encl_mul.
-  - apply HP; assumption.
-  - apply encl_inv_sqrt. exact Hdh.
-Qed.
+Proof. destruct HIP as (_ & _ & _ & _ & HP). apply exp_table_spec, HP. Qed.
 
 Lemma exp_score (t : list nat) (p : nat) :
   exp (score M t p) = e_real (query M t) (tok t p) * pi_real (query M t) p.
@@ -576,24 +574,14 @@ End Cubic.
 
 (** ** The whole cubic check of a claim [N] and its soundness *)
 
-Definition cubic_check (M : model) (N : N) : bool :=
-  andb (andb (Nat.ltb 0 (n_ctx M)) (Nat.ltb 0 (d_head M)))
-       (let ZP := compute_zpaths M in
-        N.leb N (cubic_count M (ipaths_of M ZP) (zlogits_of ZP))).
+Definition cubic_check (M : model) (N : N) : bool := run_check M (cubic_count M) N.
 
 Theorem cubic_sound (M : model) (N : N) :
   cubic_check M N = true -> at_least_correct M (N.to_nat N).
 Proof.
-  unfold cubic_check. intros H.
-  apply andb_prop in H as [H HN]. apply andb_prop in H as [Hn Hdh].
-  apply Nat.ltb_lt in Hn, Hdh. apply N.leb_le in HN.
-  set (ZP := compute_zpaths M) in HN.
-  pose proof (compute_zpaths_correct M Hn) as HZP. fold ZP in HZP.
-  pose proof (ipaths_of_correct M ZP HZP) as HIP.
-  pose proof (zlogits_of_spec M ZP HZP) as HL.
-  unfold at_least_correct. exists (witness M (ipaths_of M ZP) (zlogits_of ZP)).
+  intros H. destruct (run_check_inputs M _ N H) as (IP & L & Hn & Hdh & HIP & HL & HN).
+  unfold at_least_correct. exists (witness M IP L).
   split; [apply witness_NoDup; assumption|]. split.
   - rewrite witness_length by assumption. lia.
-  - apply Forall_forall. intros t Ht.
-    apply (witness_correct M (ipaths_of M ZP) (zlogits_of ZP) Hn Hdh HIP HL t Ht).
+  - apply Forall_forall. intros t Ht. apply (witness_correct M IP L Hn Hdh HIP HL t Ht).
 Qed.
