@@ -24,10 +24,15 @@ Definition imargin (ws : list I.type) (t : list nat) (m x : nat) : I.type :=
   isum (n_ctx M) (fun p =>
     I.mul prec (nth p ws I.nai) (iround (zh L (query M t) (tok t p) m x p) (lexp L))).
 
-Definition decide_seq (t : list nat) : bool :=
+(** Accept [t] when, for the position weights [ws] (intervals of exp(s_p)), the margin
+    interval of every competitor x != max is negative.  Both checkers decide single
+    sequences with it (Cubic.v passes weights from its exp tables). *)
+Definition decide_ws (ws : list I.type) (t : list nat) : bool :=
   let m := list_max t in
-  let ws := map (fun p => I.exp prec (iscore t p)) (seq 0 (n_ctx M)) in
   forallb (fun x => orb (Nat.eqb x m) (is_negative (imargin ws t m x))) (seq 0 (d_vocab M)).
+
+Definition decide_seq (t : list nat) : bool :=
+  decide_ws (map (fun p => I.exp prec (iscore t p)) (seq 0 (n_ctx M))) t.
 
 Hypothesis Hn : (0 < n_ctx M)%nat.
 Hypothesis Hdh : (0 < d_head M)%nat.
@@ -61,19 +66,27 @@ Proof.
   - apply HP; [apply valid_query; assumption | exact Hp].
 Qed.
 
-Theorem decide_seq_sound (t : list nat) :
-  valid_seq M t -> decide_seq t = true -> correct M t.
+(** [decide_ws] is sound for any weights enclosing exp(s_p) at every position. *)
+Theorem decide_ws_sound (ws : list I.type) (t : list nat) :
+  valid_seq M t -> (forall p, (p < n_ctx M)%nat -> encl (nth p ws I.nai) (exp (score M t p))) ->
+  decide_ws ws t = true -> correct M t.
 Proof.
-  intros Ht Hd x Hx Hxm. unfold decide_seq in Hd. rewrite forallb_forall in Hd.
+  intros Ht Hws Hd x Hx Hxm. unfold decide_ws in Hd. rewrite forallb_forall in Hd.
   specialize (Hd x (proj2 (in_seq _ _ _) (conj (Nat.le_0_l x) Hx))).
   apply Bool.orb_true_iff in Hd. destruct Hd as [Heq|Hneg].
   - apply Nat.eqb_eq in Heq. contradiction.
   - apply (wins_iff_unnormalised_neg M t (list_max t) x Hn).
     eapply encl_is_negative; [|exact Hneg].
     unfold imargin, unnormalised. apply encl_isum. intros p Hp.
-    apply encl_mul.
-    + rewrite nth_map_seq by exact Hp. apply encl_exp, encl_iscore; assumption.
-    + rewrite <- (HL t (list_max t) x p Ht (valid_max t Ht) Hx Hp). apply encl_iround.
+    apply encl_mul; [apply Hws, Hp|].
+    rewrite <- (HL t (list_max t) x p Ht (valid_max t Ht) Hx Hp). apply encl_iround.
+Qed.
+
+Theorem decide_seq_sound (t : list nat) :
+  valid_seq M t -> decide_seq t = true -> correct M t.
+Proof.
+  intros Ht. apply decide_ws_sound; [exact Ht|]. intros p Hp.
+  rewrite nth_map_seq by exact Hp. apply encl_exp, encl_iscore; assumption.
 Qed.
 
 End Decide.

@@ -111,16 +111,12 @@ Definition case_test (tq : list I.type) (G : imatrix) (q m : nat) (mask : list b
 Definition choices (q m : nat) (mask : list bool) (Sv : list nat) : list (list nat) :=
   map (fun (b : bool) => if b then Sv else [m]) mask ++ [[q]].
 
-(** Exact decision of one sequence (as in BruteForce.v, no pessimisation) reusing the
-    weight tables: exp(s_p) = exp(EQKE[q,t_p]/sqrt d_head) * exp(EQKP[q,p]/sqrt d_head),
-    computed once per sequence, and h_p(x) computed exactly ([zh], ZLogit.v) and rounded once. *)
+(** Exact decision of one sequence: BruteForce.v's [decide_ws] (no pessimisation), with the
+    weights taken from the tables: exp(s_p) = exp(EQKE[q,t_p]/sqrt d_head) * exp(EQKP[q,p]/sqrt d_head),
+    computed once per sequence. *)
 Definition decide_tab (tq : list I.type) (TE : imatrix) (t : list nat) : bool :=
-  let m := list_max t in
   let q := query M t in
-  let ws := map (fun p => I.mul prec (iget TE q (tok t p)) (nth p tq I.nai)) (seq 0 n) in
-  forallb (fun x => orb (Nat.eqb x m) (is_negative (isum n (fun p =>
-      I.mul prec (nth p ws I.nai) (iround (zh L q (tok t p) m x p) (lexp L))))))
-    (seq 0 v).
+  decide_ws M L (map (fun p => I.mul prec (iget TE q (tok t p)) (nth p tq I.nai)) (seq 0 n)) t.
 
 (** A c = 0 key is the single sequence (m, ..., m, q): first the pessimised test (n
     terms; [Sv] plays no part as no position is below m), then, if that fails, the exact
@@ -205,18 +201,12 @@ Qed.
 Theorem decide_tab_sound (t : list nat) :
   valid_seq M t -> decide_tab (nth (query M t) tpi []) te t = true -> correct M t.
 Proof.
-  intros Ht Hd x Hx Hxm. unfold decide_tab in Hd. rewrite forallb_forall in Hd.
-  specialize (Hd x (proj2 (in_seq _ _ _) (conj (Nat.le_0_l x) Hx))).
-  apply orb_true_iff in Hd as [Heq|Hneg]; [apply Nat.eqb_eq in Heq; contradiction|].
-  apply (wins_iff_unnormalised_neg M t (list_max t) x Hn).
-  eapply encl_is_negative; [|exact Hneg].
-  unfold unnormalised. apply encl_isum. intros p Hp. rewrite exp_score.
-  rewrite nth_map_seq by exact Hp.
+  intros Ht. apply (decide_ws_sound M L Hn Hdh HL); [exact Ht|]. intros p Hp.
+  rewrite nth_map_seq by exact Hp. rewrite exp_score.
   pose proof (valid_query M Hn Hdh t Ht) as Hq.
-  apply encl_mul; [apply encl_mul|].
+  apply encl_mul.
   - apply te_spec; [exact Hq | apply (valid_tok M Hn Hdh t p Ht Hp)].
   - apply (tpi_spec _ p Hq Hp).
-  - rewrite <- (HL t (list_max t) x p Ht (valid_max M Hn Hdh t Ht) Hx Hp). apply encl_iround.
 Qed.
 
 Lemma in_others (m x : nat) : (x < v)%nat -> x <> m -> In x (others m).

@@ -5,7 +5,6 @@ directions. Per variant: the claimed error bounds, the mean attentions abar[m][c
 per-case minimum gaps, all chosen with a float64 mirror of the checker's bound. The claimed
 count is the mirror's own count: the independent checker recounts exactly and rejects a claim
 above its count, so a rounding disagreement can only cost a verdict, never soundness.
-(``exact_count`` gives the exact checker's count where a caller wants it.)
 """
 
 from __future__ import annotations
@@ -294,14 +293,3 @@ def _plain(x):
     if isinstance(x, np.integer):
         return int(x)
     return x
-
-
-def exact_count(weights: ModelWeights, knobs: dict[str, str], witness: dict) -> int:
-    """The exact checker's count for this witness (claim 0 so the check itself cannot fail)."""
-    from checker.load import load_certificate_obj
-    from checker.ops import OpCounter
-    from checker.strategies import subcubic as checker_subcubic
-    from extract.certificate import build_certificate
-
-    cert = build_certificate(weights, "subcubic", dict(knobs), witness, 0)
-    return checker_subcubic.check(load_certificate_obj(cert, "<search>"), OpCounter())
