@@ -23,7 +23,16 @@ from extract.config import ModelConfig
 from extract.errors import SweepError
 from extract.executors import iter_results
 from extract.job import CheckOutcome, Job, format_fraction, make_row
-from extract.journal import CSV_COLUMNS, JOURNAL, RESULTS_CSV, RESULTS_JSON, append_row, latest_rows, read_journal
+from extract.journal import (
+    CSV_COLUMNS,
+    JOURNAL,
+    RESULTS_CSV,
+    RESULTS_JSON,
+    append_row,
+    latest_rows,
+    read_journal,
+    write_summaries,
+)
 from extract.strategies import all_strategies
 from extract.sweep import parse_seeds, run_sweep, select_strategies, strategy_by_name, unavailable_reason
 
@@ -466,3 +475,83 @@ def test_a_killed_worker_ends_the_sweep_with_one_line_and_the_journal_intact(tmp
     summary = _sweep(tmp_path, [1, 2, 3, 4])
     redone = {(int(a), b) for a, b in (line.split(" ", 1) for line in _log_lines(log))}
     assert len(summary.rows) == 16 and not (redone & journaled)
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance: checker version and training recipe in every row; old journals still resume
+
+
+def test_rows_record_the_checker_version_and_the_training_recipe(tmp_path):
+    from extract.config import TrainConfig
+    from extract.models import recipe_record
+
+    summary = _sweep(tmp_path, [1])
+    recipe = recipe_record(TrainConfig(seed=1, steps=TINY_STEPS))
+    for r in summary.rows:
+        assert r["checker_version"].startswith(("git:", "package:")), r["checker_version"]
+        assert r["train_recipe"] == recipe
+    with open(tmp_path / "res" / RESULTS_CSV) as f:
+        for c in csv.DictReader(f):
+            assert json.loads(c["train_recipe"]) == recipe and c["checker_version"] == summary.rows[0]["checker_version"]
+
+
+def test_checker_version_is_the_commit_of_the_checkers_repository():
+    from extract.job import checker_version
+
+    head = subprocess.run(["git", "-C", str(REPO / "checker"), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert checker_version().split("+")[0] == f"git:{head.stdout.strip()}"
+
+
+def test_a_model_of_another_recipe_is_refused_with_one_line(tmp_path, capsys):
+    from extract.cli import main
+
+    _sweep(tmp_path, [1])
+    journal = (tmp_path / "res" / JOURNAL).read_bytes()
+    with pytest.raises(SweepError) as e:
+        run_sweep([1], ",".join(SOME), tmp_path / "models", tmp_path / "res", config=TINY, steps=TINY_STEPS + 1,
+                  runner=fake_runner, progress=False, log=lambda m: None)
+    msg = str(e.value)
+    assert "seed-1.safetensors: trained with another recipe" in msg and f"steps={TINY_STEPS} (asked {TINY_STEPS + 1})" in msg
+    assert "\n" not in msg and (tmp_path / "res" / JOURNAL).read_bytes() == journal
+    code = main(["--models-dir", str(tmp_path / "models"), "sweep", "--seeds", "1", "--strategies", "cubic",
+                 "--shape", "6,3,8,8", "--results", str(tmp_path / "res2"), "--quiet"])  # default --steps 3000
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "steps=30 (asked 3000)" in err
+
+
+def test_journal_rows_without_provenance_columns_still_load_and_resume(tmp_path):
+    """Rows of results version 1 (no checker_version, no train_recipe) are reused by a rerun."""
+    _sweep(tmp_path, [1, 2])
+    journal = tmp_path / "res" / JOURNAL
+    old = [{k: v for k, v in json.loads(line).items() if k not in ("checker_version", "train_recipe")}
+           for line in journal.read_text().splitlines()]
+    journal.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in old))
+    again = _sweep(tmp_path, [1, 2])
+    assert (again.computed, again.reused) == (0, 8)
+    with open(tmp_path / "res" / RESULTS_CSV) as f:
+        assert all(c["checker_version"] == "" and c["train_recipe"] == "" for c in csv.DictReader(f))
+
+
+def test_the_committed_paper_sweep_journal_loads(tmp_path):
+    src = REPO / "docs" / "results" / "paper-sweep" / JOURNAL
+    if not src.exists():
+        pytest.skip("no committed paper sweep")
+    res = tmp_path / "res"
+    res.mkdir()
+    (res / JOURNAL).write_bytes(src.read_bytes())
+    rows = write_summaries(res)
+    assert len(rows) == 151 * 102 and all(r["verdict"] == "ok" for r in rows)
+    obj = json.loads((res / RESULTS_JSON).read_text())
+    assert obj["columns"] == list(CSV_COLUMNS) and len(obj["rows"]) == len(rows)
+
+
+def test_a_bad_provenance_field_is_a_clear_error(tmp_path):
+    job = Job(1, strategy_by_name("cubic"), "m", "a" * 64, str(tmp_path))
+    row = make_row(job, CheckOutcome("ok", 3, 3, 10, 0.1), 0.1, 5)
+    res = tmp_path / "res"
+    res.mkdir()
+    append_row(res, dict(row, train_recipe=7))
+    with pytest.raises(SweepError, match=r"journal.jsonl: line 1: field 'train_recipe'"):
+        read_journal(res)
