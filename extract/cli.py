@@ -14,7 +14,7 @@ from pathlib import Path
 
 from checker.cli import main as check_main
 from extract.config import SHOWCASE_SEED, ModelConfig, TrainConfig
-from extract.errors import SweepError, UserError
+from extract.errors import UserError
 from extract.journal import JOURNAL, RESULTS_CSV, RESULTS_JSON, VERDICTS
 from extract.report import ReportError, summary_json, write_report
 from extract.strategies import all_strategies, parse_strategy
