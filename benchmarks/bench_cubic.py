@@ -31,8 +31,8 @@ import torch  # noqa: E402
 from checker.load import load_certificate_obj  # noqa: E402
 from checker.verify import check_certificate  # noqa: E402
 from extract.certificate import build_certificate  # noqa: E402
-from extract.cli import model_path, paper_seeds, train_seed  # noqa: E402
 from extract.config import TrainConfig  # noqa: E402
+from extract.models import model_path, paper_seeds, train_seed  # noqa: E402
 from extract.search.cubic import float_cubic_count  # noqa: E402
 from extract.weights import load_model  # noqa: E402
 

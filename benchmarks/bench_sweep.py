@@ -33,14 +33,10 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from extract.config import ModelConfig, TrainConfig  # noqa: E402
 from extract.strategies import all_strategies  # noqa: E402
-from extract.sweep import (  # noqa: E402
-    TrainJob,
-    model_file,
-    parse_shape,
-    run_sweep,
-    train_job,
-    unavailable_reason,
-)
+from extract.cli import parse_shape  # noqa: E402
+from extract.models import TrainJob, train_job  # noqa: E402
+from extract.models import model_path as model_file  # noqa: E402
+from extract.sweep import run_sweep, unavailable_reason  # noqa: E402
 
 PAPER_MODELS = 151
 

@@ -8,88 +8,44 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from checker.cli import main as check_main
 from extract.config import SHOWCASE_SEED, ModelConfig, TrainConfig
 from extract.errors import UserError
+from extract.journal import JOURNAL, RESULTS_CSV, RESULTS_JSON, VERDICTS
+from extract.report import ReportError, summary_json, write_report
+from extract.strategies import all_strategies, parse_strategy
 
 DEFAULT_MODELS_DIR = Path("models")
 DEFAULT_CERTS_DIR = Path("out/certificates")
 
-
-def paper_seeds() -> list[int]:
-    """The paper's 151 Max-of-4 seeds, in the order of the reference list."""
-    text = (Path(__file__).parent / "data" / "paper_seeds_max_of_4.txt").read_text()
-    return [int(tok) for tok in text.split()]
-
-
-def model_path(models_dir: Path, seed: int) -> Path:
-    return models_dir / f"seed-{seed}.safetensors"
-
-
-def resolve_model(spec: str, models_dir: Path) -> Path:
-    """MODEL on the command line: a file path, or ``seed:S`` for a model trained with --seed S."""
-    if spec.startswith("seed:"):
-        try:
-            seed = int(spec[5:])
-        except ValueError:
-            raise UserError(f"{spec}: expected seed:INTEGER") from None
-        path = model_path(models_dir, seed)
-        if not path.exists():
-            raise UserError(f"{path}: no such model; train it with `compact-proofs train --seed {seed}`")
-        return path
-    path = Path(spec)
-    if not path.exists():
-        raise UserError(f"{path}: no such model file")
-    return path
-
-
-def load(spec: str, models_dir: Path):
-    from extract.weights import ModelFileError, load_model
-
-    path = resolve_model(spec, models_dir)
-    try:
-        return load_model(path)
-    except ModelFileError as e:
-        raise UserError(str(e)) from None
-
-
-def train_seed(seed: int, models_dir: Path, steps: int, progress: bool, force: bool = False) -> tuple[Path, bool]:
-    """Train (or reuse) the model of ``seed``; returns its path and whether it was trained now."""
-    from extract.train import train
-    from extract.weights import save_model
-
-    path = model_path(models_dir, seed)
-    if path.exists() and not force:
-        return path, False
-    cfg = TrainConfig(seed=seed, steps=steps)
-    weights = train(ModelConfig(), cfg, progress=progress)
-    save_model(weights, path, {"seed": str(seed), "steps": str(steps), "recipe": "paper-max-of-4"})
-    return path, True
+# The handlers import the modules that pull in torch (models, job, sweep, run, accuracy,
+# coq_export) when they run, so that `--help`, `check`, `strategies` and `report` start without
+# loading torch (several seconds on a busy machine). No import here breaks a cycle: extract/
+# has one direction of imports (tests/test_import_graph.py).
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    seeds = paper_seeds() if args.paper_seeds else [args.seed]
-    if len(seeds) > 1:
-        from tqdm import tqdm
+    from extract.models import paper_seeds, train_seed, train_seeds
 
-        it = tqdm(seeds, desc="training paper seeds", unit="model")
-        trained = 0
-        for s in it:
-            _, new = train_seed(s, args.models_dir, args.steps, progress=False, force=args.force)
-            trained += new
+    if args.paper_seeds:
+        seeds = paper_seeds()
+        trained = train_seeds(seeds, args.models_dir, args.steps, force=args.force)
         print(f"{trained} trained, {len(seeds) - trained} already present in {args.models_dir}")
     else:
-        path, new = train_seed(seeds[0], args.models_dir, args.steps, progress=not args.quiet, force=args.force)
+        path, new = train_seed(args.seed, args.models_dir, args.steps, progress=not args.quiet, force=args.force)
         print(f"{'trained' if new else 'already present'}: {path}")
     return 0
 
 
 def cmd_accuracy(args: argparse.Namespace) -> int:
     from extract.accuracy import float_brute_force
+    from extract.models import load_model_spec
 
-    weights = load(args.model, args.models_dir)
+    weights = load_model_spec(args.model, args.models_dir)
     res = float_brute_force(weights, progress=not args.json)
     if args.json:
         print(json.dumps({"model": args.model, "correct": res.correct, "total": res.total,
@@ -100,28 +56,13 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
     return 0
 
 
-def certify(weights, strategy, provenance: dict[str, str] | None = None) -> dict:
-    """Run the untrusted search of ``strategy`` and build its certificate object."""
-    from extract.certificate import build_certificate
-    from extract.strategies import search_module
-
-    result = search_module(strategy.family).search(weights, strategy.knob_dict)
-    prov = dict(provenance or {})
-    prov.update(result.info)
-    return build_certificate(weights, strategy.family, strategy.knob_dict, result.witness,
-                             result.certified_count, prov)
-
-
-def certificate_filename(model: Path, strategy) -> str:
-    return f"{model.stem}.{strategy.name.replace('/', '.').replace(':', '.')}.cert.json"
-
-
 def cmd_certify(args: argparse.Namespace) -> int:
     from extract.certificate import write_certificate
-    from extract.strategies import all_strategies, parse_strategy
+    from extract.job import certificate_filename, certify
+    from extract.models import read_model, resolve_model
 
     path = resolve_model(args.model, args.models_dir)
-    weights = load(args.model, args.models_dir)
+    weights, _ = read_model(path)
     try:
         if args.strategy == "all":
             strategies = all_strategies()
@@ -140,21 +81,15 @@ def cmd_certify(args: argparse.Namespace) -> int:
         written.append(out)
         print(f"{s.name}: claims {cert['claim']['certified_count']} -> {out}")
     if args.check:
-        from checker.cli import main as check_main
-
         return check_main([str(p) for p in written])
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from checker.cli import main as check_main
-
     return check_main(args.files + (["--json"] if args.json else []))
 
 
 def cmd_strategies(args: argparse.Namespace) -> int:
-    from extract.strategies import all_strategies
-
     rows = all_strategies()
     if args.json:
         print(json.dumps([{"name": s.name, "family": s.family, "knobs": s.knob_dict, "cost_class": s.cost_class}
@@ -176,8 +111,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_export_coq(args: argparse.Namespace) -> int:
     from extract.coq_export import export_instance
+    from extract.models import load_model_spec
 
-    weights = load(args.model, args.models_dir)
+    weights = load_model_spec(args.model, args.models_dir)
     out = export_instance(weights, args.strategy, args.out, name=args.name)
     print(f"wrote {out}")
     return 0
@@ -236,10 +172,84 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--name", default=None, help="Coq module-safe instance name (default from the file name)")
     e.set_defaults(func=cmd_export_coq)
 
-    from extract.sweep import add_sweep_parsers
-
     add_sweep_parsers(sub)
     return p
+
+
+def add_sweep_parsers(subparsers: argparse._SubParsersAction) -> None:
+    """Register the ``sweep`` and ``report`` subcommands (each sets ``func``)."""
+    s = subparsers.add_parser("sweep", help="train, certify and check many (seed, strategy) pairs; resumable")
+    s.add_argument("--seeds", default="paper", help="paper (the 151 seeds) or S1,S2,... (default paper)")
+    s.add_argument("--strategies", default="all", help="all | FAMILY[,FAMILY] | full strategy names (default all)")
+    s.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel workers (default: cores)")
+    s.add_argument("--executor", choices=("local", "dask", "ray"), default="local",
+                   help="local processes (default), or an existing Dask/Ray installation")
+    s.add_argument("--address", default=None, help="scheduler address for dask/ray (default: start a local one)")
+    s.add_argument("--results", type=Path, default=Path("out/sweep"), help="results folder (default out/sweep)")
+    s.add_argument("--certs", type=Path, default=None, help="certificates folder (default RESULTS/certificates)")
+    s.add_argument("--steps", type=int, default=TrainConfig().steps,
+                   help="training steps: missing models are trained with them, existing ones must record them")
+    s.add_argument("--shape", type=parse_shape, default=ModelConfig(), metavar="V,N,D,DH",
+                   help="model shape d_vocab,n_ctx,d_model,d_head (default 64,4,32,32, the paper's)")
+    s.add_argument("--checker", choices=("subprocess", "inprocess"), default="subprocess",
+                   help="run the checker in a fresh process per certificate (default) or in the worker")
+    s.add_argument("--no-report", action="store_true", help="do not write the report at the end")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(func=cmd_sweep)
+
+    r = subparsers.add_parser("report", help="markdown summary, Pareto frontiers and plots of sweep results")
+    r.add_argument("--results", type=Path, default=Path("out/sweep"), help="results folder (default out/sweep)")
+    r.add_argument("--out", type=Path, default=None, help="report folder (default RESULTS/report)")
+    r.add_argument("--json", action="store_true", help="print the summary as JSON instead of markdown")
+    r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    r.set_defaults(func=cmd_report)
+
+
+def parse_shape(text: str) -> ModelConfig:
+    """``V,N,D,DH`` -> ModelConfig (argparse type: ValueError/TypeError become a usage error)."""
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected four integers d_vocab,n_ctx,d_model,d_head")
+    try:
+        return ModelConfig(*(int(p) for p in parts))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r}: {e}") from None
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from extract.sweep import parse_seeds, run_sweep
+
+    try:
+        summary = run_sweep(parse_seeds(args.seeds), args.strategies, args.models_dir, args.results,
+                            jobs=args.jobs, executor=args.executor, certs_dir=args.certs, steps=args.steps,
+                            config=args.shape, checker=args.checker, progress=not args.quiet, address=args.address)
+        counts = {v: sum(r["verdict"] == v for r in summary.rows) for v in VERDICTS}
+        print(f"sweep: {len(summary.rows)} rows ({summary.computed} computed, {summary.reused} reused, "
+              f"{summary.trained} models trained) in {summary.seconds:.1f} s; "
+              + ", ".join(f"{k} {n}" for k, n in counts.items()))
+        print(f"results: {args.results / RESULTS_CSV}, {args.results / RESULTS_JSON}")
+        if not args.no_report and summary.rows:
+            paths = write_report(args.results, args.results / "report")
+            print(f"report: {paths['markdown']}")
+    except KeyboardInterrupt:
+        print(f"sweep interrupted: finished rows are kept in {args.results / JOURNAL} and the tables; "
+              "rerun the same command to resume", file=sys.stderr)
+        return 130
+    return 0 if summary.claims_hold and not summary.skipped_strategies else 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        out = args.out or args.results / "report"
+        paths = write_report(args.results, out, plots=not args.no_plots)
+        if args.json:
+            print(json.dumps(summary_json(args.results), indent=1, sort_keys=True))
+        else:
+            print(Path(paths["markdown"]).read_text())
+            print(f"report written to {out}")
+    except ReportError as e:
+        raise UserError(str(e)) from None
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

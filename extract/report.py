@@ -21,7 +21,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from extract.sweep import JOURNAL, RESULTS_FORMAT, RESULTS_JSON, SweepError, latest_rows, read_journal
+from extract.errors import SweepError
+from extract.journal import JOURNAL, RESULTS_FORMAT, RESULTS_JSON, latest_rows, read_journal, validate_row
 
 REPORT_MD = "report.md"
 SUMMARY_JSON = "summary.json"
@@ -63,10 +64,8 @@ def _rows_from_results_json(path: Path) -> list[dict[str, Any]]:
         raise ReportError(f"{path}: not readable JSON ({e})") from None
     if not isinstance(obj, dict) or obj.get("format") != RESULTS_FORMAT or not isinstance(obj.get("rows"), list):
         raise ReportError(f"{path}: field 'format'/'rows': expected a {RESULTS_FORMAT} object with a rows list")
-    from extract.sweep import _validate_row
-
     for i, row in enumerate(obj["rows"]):
-        _validate_row(row, f"{path}: rows[{i}]")
+        validate_row(row, f"{path}: rows[{i}]")
     return obj["rows"]
 
 

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from extract.config import ModelConfig
-from extract.sweep import SweepError, run_job, run_sweep, select_strategies
+from extract.job import run_job
+from extract.report import write_report
+from extract.sweep import run_sweep, select_strategies
 
 TABLE_COLUMNS = ("strategy", "bound", "certified/claimed", "ops", "check s", "verdict")
 
@@ -39,25 +41,18 @@ def run_showcase(
 
     0: every requested strategy ran and the checker accepted every claim; 1: some claim failed,
     some certificate was malformed, some search crashed, or a requested family is not installed.
-    Bad options raise extract.cli.UserError (exit 2). ``jobs``/``config``/``steps``/``runner`` are
+    Bad options raise extract.errors.SweepError, a UserError (exit 2). ``jobs``/``config``/``steps``/``runner`` are
     for tests and benchmarks (defaults: all cores, the paper's model, 3000 steps, the real job).
     """
     out = out or sys.stdout
     out_dir = Path(out_dir)
-    try:
-        strats = select_strategies(strategies)
-        summary = run_sweep(
-            [seed], strats, Path(models_dir), out_dir / "results", jobs=jobs or os.cpu_count() or 1,
-            certs_dir=out_dir / "certificates", config=config, steps=steps, progress=not as_json, runner=runner,
-        )
-    except SweepError as e:
-        from extract.errors import UserError
-
-        raise UserError(str(e)) from None
+    summary = run_sweep(  # bad options raise SweepError, a UserError
+        [seed], select_strategies(strategies), Path(models_dir), out_dir / "results",
+        jobs=jobs or os.cpu_count() or 1, certs_dir=out_dir / "certificates", config=config, steps=steps,
+        progress=not as_json, runner=runner,
+    )
     report_paths: dict[str, str] = {}
     if summary.rows:
-        from extract.report import write_report
-
         report_paths = write_report(out_dir / "results", out_dir)
     ok = summary.claims_hold and not summary.skipped_strategies
     if as_json:

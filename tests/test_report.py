@@ -26,7 +26,10 @@ from extract.report import (
     to_markdown,
     write_report,
 )
-from extract.sweep import JOURNAL, CheckOutcome, Job, add_sweep_parsers, append_row, make_row, write_summaries
+from extract.cli import add_sweep_parsers
+from extract.job import CheckOutcome, Job, make_row
+from extract.journal import JOURNAL, append_row, write_summaries
+from extract.sweep import strategy_by_name
 
 CFG = ModelConfig(d_vocab=4, n_ctx=2, d_model=4, d_head=4)  # 16 sequences
 
@@ -61,7 +64,7 @@ def test_frontier_is_monotone_staircase():
 
 
 def row(seed: int, strategy: str, certified: int, ops: int, verdict: str = "ok", sha: str | None = None) -> dict:
-    job = Job(seed, strategy, f"models/seed-{seed}.safetensors", sha or f"{seed:064x}", "certs", CFG)
+    job = Job(seed, strategy_by_name(strategy), f"models/seed-{seed}.safetensors", sha or f"{seed:064x}", "certs", CFG)
     if verdict == "ok":
         outcome = CheckOutcome("ok", certified, certified, ops, 0.5)
     elif verdict == "fail":
@@ -171,7 +174,7 @@ def test_bad_results_folders_are_clear_errors(tmp_path):
 
 
 def test_report_subcommand_turns_bad_folder_into_user_error(tmp_path, capsys):
-    from extract.cli import UserError
+    from extract.errors import UserError
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--models-dir")

@@ -9,7 +9,8 @@ import pytest
 
 from extract.config import ModelConfig
 from extract.run import run_showcase
-from extract.sweep import CheckOutcome, Job, make_row, unavailable_reason
+from extract.job import CheckOutcome, Job, make_row
+from extract.sweep import unavailable_reason
 
 TINY = ModelConfig(d_vocab=6, n_ctx=3, d_model=8, d_head=8)
 
@@ -28,7 +29,7 @@ def test_a_failed_claim_gives_a_non_zero_exit_and_is_shown(tmp_path):
 
 
 def test_unknown_family_is_a_user_error(tmp_path):
-    from extract.cli import UserError
+    from extract.errors import UserError
 
     with pytest.raises(UserError, match="unknown family or strategy 'quartic'"):
         run_showcase(5, tmp_path / "models", tmp_path / "out", "quartic", False, config=TINY)
@@ -47,7 +48,8 @@ def test_showcase_with_cubic_prints_table_writes_report_and_reuses_rows(tmp_path
         assert (tmp_path / "out" / name).stat().st_size > 0
     assert len(list((tmp_path / "out" / "certificates").glob("*.cert.json"))) == 1
     buf = io.StringIO()
-    assert run_showcase(5, tmp_path / "models", tmp_path / "out", "cubic", True, jobs=1, config=TINY, out=buf) == 0
+    assert run_showcase(5, tmp_path / "models", tmp_path / "out", "cubic", True, jobs=1, config=TINY, steps=100,
+                        out=buf) == 0
     obj = json.loads(buf.getvalue())
     assert obj["ok"] and obj["reused"] == 1 and obj["computed"] == 0
     (row,) = obj["rows"]

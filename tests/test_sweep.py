@@ -20,26 +20,21 @@ from pathlib import Path
 import pytest
 
 from extract.config import ModelConfig
-from extract.strategies import all_strategies
-from extract.sweep import (
+from extract.errors import SweepError
+from extract.executors import iter_results
+from extract.job import CheckOutcome, Job, format_fraction, make_row
+from extract.journal import (
     CSV_COLUMNS,
     JOURNAL,
     RESULTS_CSV,
     RESULTS_JSON,
-    CheckOutcome,
-    Job,
-    SweepError,
     append_row,
-    format_fraction,
-    iter_results,
     latest_rows,
-    make_row,
-    parse_seeds,
     read_journal,
-    run_sweep,
-    select_strategies,
-    unavailable_reason,
+    write_summaries,
 )
+from extract.strategies import all_strategies
+from extract.sweep import parse_seeds, run_sweep, select_strategies, strategy_by_name, unavailable_reason
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ModelConfig(d_vocab=6, n_ctx=3, d_model=8, d_head=8)
@@ -57,11 +52,11 @@ def fake_runner(job: Job) -> dict:
     log = os.environ.get("SWEEP_TEST_LOG")
     if log:
         with open(log, "a") as f:
-            f.write(f"{job.seed} {job.strategy}\n")
+            f.write(f"{job.seed} {job.strategy.name}\n")
     time.sleep(float(os.environ.get("SWEEP_TEST_SLEEP", "0")))
     total = job.config.n_sequences
-    certified = (job.seed * 7 + len(job.strategy) * 3) % (total + 1)
-    ops = 1000 * len(job.strategy) + job.seed
+    certified = (job.seed * 7 + len(job.strategy.name) * 3) % (total + 1)
+    ops = 1000 * len(job.strategy.name) + job.seed
     return make_row(job, CheckOutcome("ok", certified, certified, ops, 0.001), 0.002, 321)
 
 
@@ -178,7 +173,7 @@ def test_corrupt_journal_line_is_a_clear_error(tmp_path):
 
 
 def test_error_rows_are_retried_but_finished_rows_win(tmp_path):
-    job = Job(1, "cubic", "m", "a" * 64, str(tmp_path))
+    job = Job(1, strategy_by_name("cubic"), "m", "a" * 64, str(tmp_path))
     ok = make_row(job, CheckOutcome("ok", 3, 3, 10, 0.1), 0.1, 5)
     err = make_row(job, CheckOutcome("error", None, None, None, None, "boom"), None, None)
     assert latest_rows([ok, err])[(1, "cubic")]["verdict"] == "ok"
@@ -262,7 +257,7 @@ def test_dask_executor_gives_the_same_table(tmp_path):
     assert sorted(iter_results(abs, [-3, 1, -2], "dask", 2)) == [1, 2, 3]
     serial = _sweep(tmp_path, [1, 2])
     dask = run_sweep([1, 2], [s for s in all_strategies() if s.name in SOME], tmp_path / "models",
-                     tmp_path / "res-dask", config=TINY, runner=fake_runner, progress=False, log=lambda m: None,
+                     tmp_path / "res-dask", config=TINY, steps=TINY_STEPS, runner=fake_runner, progress=False, log=lambda m: None,
                      jobs=2, executor="dask")
     assert dask.computed == 8 and _strip(dask.rows) == _strip(serial.rows)
 
@@ -273,7 +268,7 @@ def test_ray_executor_gives_the_same_table(tmp_path):
     assert sorted(iter_results(abs, [-3, 1, -2], "ray", 2)) == [1, 2, 3]
     serial = _sweep(tmp_path, [1, 2])
     ray_run = run_sweep([1, 2], [s for s in all_strategies() if s.name in SOME], tmp_path / "models",
-                        tmp_path / "res-ray", config=TINY, runner=fake_runner, progress=False, log=lambda m: None,
+                        tmp_path / "res-ray", config=TINY, steps=TINY_STEPS, runner=fake_runner, progress=False, log=lambda m: None,
                         jobs=2, executor="ray")
     assert ray_run.computed == 8 and _strip(ray_run.rows) == _strip(serial.rows)
 
@@ -307,7 +302,7 @@ def test_checker_outcomes_for_good_inflated_and_malformed_certificates(tmp_path,
     from extract.certificate import build_certificate, write_certificate
     from extract.model import ModelWeights
     from extract.search.cubic import search
-    from extract.sweep import check_certificate_file
+    from extract.job import check_certificate_file
 
     w = ModelWeights.random(TINY, seed=3)
     res = search(w, {})
@@ -329,7 +324,7 @@ def test_a_float_claim_above_the_exact_count_is_recertified_with_the_checkers_co
     from extract.certificate import build_certificate, write_certificate
     from extract.model import ModelWeights
     from extract.search.cubic import search
-    from extract.sweep import check_certificate_file, reclaim
+    from extract.job import check_certificate_file, reclaim
 
     w = ModelWeights.random(TINY, seed=3)
     res = search(w, {})
@@ -346,7 +341,7 @@ def test_a_float_claim_above_the_exact_count_is_recertified_with_the_checkers_co
 def _cli_parser():
     import argparse
 
-    from extract.sweep import add_sweep_parsers
+    from extract.cli import add_sweep_parsers
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--models-dir", type=Path)
@@ -369,7 +364,7 @@ def test_sweep_subcommand_runs_resumes_and_reports(tmp_path, capsys):
 
 
 def test_sweep_subcommand_bad_options(tmp_path):
-    from extract.cli import UserError
+    from extract.errors import UserError
 
     with pytest.raises(SystemExit):
         _cli_parser().parse_args(["sweep", "--shape", "6,3,8"])
@@ -392,10 +387,10 @@ def test_compact_proofs_sweep_is_wired_into_the_cli(tmp_path):
 
 
 def test_two_sweeps_cannot_write_one_results_folder(tmp_path):
-    from extract.sweep import _lock_results
+    from extract.journal import lock_results
 
     (tmp_path / "res").mkdir()
-    held = _lock_results(tmp_path / "res")
+    held = lock_results(tmp_path / "res")
     try:
         with pytest.raises(SweepError, match="another sweep is writing to this results folder"):
             _sweep(tmp_path, [1])
@@ -460,7 +455,7 @@ def test_a_killed_worker_ends_the_sweep_with_one_line_and_the_journal_intact(tmp
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from extract.sweep import SweepError\n"
+        "from extract.errors import SweepError\n"
         "from tests.test_sweep import _sweep\n"
         "try:\n"
         f"    _sweep(Path({str(tmp_path)!r}), [1, 2, 3, 4], jobs=2)\n"
@@ -480,3 +475,83 @@ def test_a_killed_worker_ends_the_sweep_with_one_line_and_the_journal_intact(tmp
     summary = _sweep(tmp_path, [1, 2, 3, 4])
     redone = {(int(a), b) for a, b in (line.split(" ", 1) for line in _log_lines(log))}
     assert len(summary.rows) == 16 and not (redone & journaled)
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance: checker version and training recipe in every row; old journals still resume
+
+
+def test_rows_record_the_checker_version_and_the_training_recipe(tmp_path):
+    from extract.config import TrainConfig
+    from extract.models import recipe_record
+
+    summary = _sweep(tmp_path, [1])
+    recipe = recipe_record(TrainConfig(seed=1, steps=TINY_STEPS))
+    for r in summary.rows:
+        assert r["checker_version"].startswith(("git:", "package:")), r["checker_version"]
+        assert r["train_recipe"] == recipe
+    with open(tmp_path / "res" / RESULTS_CSV) as f:
+        for c in csv.DictReader(f):
+            assert json.loads(c["train_recipe"]) == recipe and c["checker_version"] == summary.rows[0]["checker_version"]
+
+
+def test_checker_version_is_the_commit_of_the_checkers_repository():
+    from extract.job import checker_version
+
+    head = subprocess.run(["git", "-C", str(REPO / "checker"), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert checker_version().split("+")[0] == f"git:{head.stdout.strip()}"
+
+
+def test_a_model_of_another_recipe_is_refused_with_one_line(tmp_path, capsys):
+    from extract.cli import main
+
+    _sweep(tmp_path, [1])
+    journal = (tmp_path / "res" / JOURNAL).read_bytes()
+    with pytest.raises(SweepError) as e:
+        run_sweep([1], ",".join(SOME), tmp_path / "models", tmp_path / "res", config=TINY, steps=TINY_STEPS + 1,
+                  runner=fake_runner, progress=False, log=lambda m: None)
+    msg = str(e.value)
+    assert "seed-1.safetensors: trained with another recipe" in msg and f"steps={TINY_STEPS} (asked {TINY_STEPS + 1})" in msg
+    assert "\n" not in msg and (tmp_path / "res" / JOURNAL).read_bytes() == journal
+    code = main(["--models-dir", str(tmp_path / "models"), "sweep", "--seeds", "1", "--strategies", "cubic",
+                 "--shape", "6,3,8,8", "--results", str(tmp_path / "res2"), "--quiet"])  # default --steps 3000
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "steps=30 (asked 3000)" in err
+
+
+def test_journal_rows_without_provenance_columns_still_load_and_resume(tmp_path):
+    """Rows of results version 1 (no checker_version, no train_recipe) are reused by a rerun."""
+    _sweep(tmp_path, [1, 2])
+    journal = tmp_path / "res" / JOURNAL
+    old = [{k: v for k, v in json.loads(line).items() if k not in ("checker_version", "train_recipe")}
+           for line in journal.read_text().splitlines()]
+    journal.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in old))
+    again = _sweep(tmp_path, [1, 2])
+    assert (again.computed, again.reused) == (0, 8)
+    with open(tmp_path / "res" / RESULTS_CSV) as f:
+        assert all(c["checker_version"] == "" and c["train_recipe"] == "" for c in csv.DictReader(f))
+
+
+def test_the_committed_paper_sweep_journal_loads(tmp_path):
+    src = REPO / "docs" / "results" / "paper-sweep" / JOURNAL
+    if not src.exists():
+        pytest.skip("no committed paper sweep")
+    res = tmp_path / "res"
+    res.mkdir()
+    (res / JOURNAL).write_bytes(src.read_bytes())
+    rows = write_summaries(res)
+    assert len(rows) == 151 * 102 and all(r["verdict"] == "ok" for r in rows)
+    obj = json.loads((res / RESULTS_JSON).read_text())
+    assert obj["columns"] == list(CSV_COLUMNS) and len(obj["rows"]) == len(rows)
+
+
+def test_a_bad_provenance_field_is_a_clear_error(tmp_path):
+    job = Job(1, strategy_by_name("cubic"), "m", "a" * 64, str(tmp_path))
+    row = make_row(job, CheckOutcome("ok", 3, 3, 10, 0.1), 0.1, 5)
+    res = tmp_path / "res"
+    res.mkdir()
+    append_row(res, dict(row, train_recipe=7))
+    with pytest.raises(SweepError, match=r"journal.jsonl: line 1: field 'train_recipe'"):
+        read_journal(res)

@@ -89,3 +89,58 @@ def test_showcase_seed_reaches_the_papers_accuracy() -> None:
     """Seed 123 with the full recipe: float accuracy >= 0.99 (paper: 0.99916 +- 0.00148)."""
     w = train(ModelConfig(), TrainConfig(seed=123))
     assert float_brute_force(w).accuracy >= 0.99
+
+
+# --------------------------------------------------------------------------------------------
+# The recipe a model file records (extract/models.py)
+
+
+def test_a_trained_model_file_records_its_recipe_and_reads_it_back(tmp_path: Path) -> None:
+    from extract.models import provenance, recipe_from_metadata, recipe_record, train_to_file
+    from extract.weights import read_model_file
+
+    cfg = TrainConfig(seed=4, steps=3, batch_size=16, lr=2e-3, betas=(0.8, 0.99), weight_decay=0.0)
+    path = train_to_file(TINY, cfg, tmp_path / "m.safetensors")
+    _, meta = read_model_file(path)
+    assert recipe_from_metadata(path, meta) == cfg
+    assert provenance(path, meta) == recipe_record(cfg)
+    assert recipe_record(cfg)["betas"] == [0.8, 0.99] and recipe_record(cfg)["lr"] == 2e-3
+
+
+def test_model_files_without_a_recipe_record_say_so(tmp_path: Path) -> None:
+    """Legacy files (recipe=paper-max-of-4, seed, steps) read as the paper's recipe; our format
+    without a recipe is "unknown"; a TransformerLens file is "imported"."""
+    from extract.models import provenance, recipe_from_metadata
+    from extract.weights import export_transformerlens_state_dict, read_model_file
+
+    w = train(TINY, TrainConfig(seed=1, steps=1))
+    legacy = tmp_path / "legacy.safetensors"
+    save_model(w, legacy, {"seed": "9", "steps": "250", "recipe": "paper-max-of-4"})
+    assert recipe_from_metadata(legacy, read_model_file(legacy)[1]) == TrainConfig(seed=9, steps=250)
+    bare = tmp_path / "bare.safetensors"
+    save_model(w, bare, {"seed": "9"})
+    assert provenance(bare, read_model_file(bare)[1]) == "unknown"
+    tl = tmp_path / "tl.pt"
+    torch.save(export_transformerlens_state_dict(w), tl)
+    assert provenance(tl, read_model_file(tl)[1]) == "imported"
+
+
+def test_an_unreadable_recipe_record_is_a_one_line_error(tmp_path: Path) -> None:
+    from extract.errors import SweepError
+    from extract.models import recipe_from_metadata
+
+    for bad in ("not json", '{"seed": 1}', '{"seed": 1, "steps": 2, "batch_size": 3, "lr": 0.1, "betas": [0.9, 0.9], '
+                '"weight_decay": 0.0, "init_std_scale": 0.8, "extra": 1}'):
+        with pytest.raises(SweepError, match=r"m.safetensors: __metadata__.train_config: expected"):
+            recipe_from_metadata(tmp_path / "m.safetensors", {"train_config": bad})
+
+
+def test_train_refuses_to_reuse_a_model_of_another_recipe(tmp_path: Path) -> None:
+    from extract.errors import UserError
+    from extract.models import train_seed
+
+    path, new = train_seed(3, tmp_path, steps=2, progress=False, config=TINY)
+    assert new and train_seed(3, tmp_path, steps=2, progress=False, config=TINY) == (path, False)
+    with pytest.raises(UserError, match=r"seed-3.safetensors: trained with another recipe .*steps=2 \(asked 5\)"):
+        train_seed(3, tmp_path, steps=5, progress=False, config=TINY)
+    assert train_seed(3, tmp_path, steps=5, progress=False, force=True, config=TINY) == (path, True)

@@ -1,0 +1,193 @@
+"""The results format of a sweep: rows, the append-only journal, its repair, the summary tables,
+and the lock that keeps one writer per results folder.
+
+One *row* per (seed, strategy) (the columns are CSV_COLUMNS; docs/sweep.md describes each).
+Every finished row is appended to ``journal.jsonl`` as one line with a single ``write`` and an
+``fsync`` before the next row is recorded, so a kill tears at most the last line; the reader
+ignores a torn last line and ``repair_journal`` cuts it before the next append. ``results.csv``
+and ``results.json`` are regenerated from the journal atomically (temporary file + rename).
+
+Compatibility: rows written before the provenance columns existed (results version 1) lack
+``checker_version`` and ``train_recipe``; both are optional on read, and such rows are read,
+resumed and tabulated (with empty cells) like any other.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from extract.errors import SweepError
+from extract.strategies import all_strategies
+
+JOURNAL = "journal.jsonl"
+RESULTS_CSV = "results.csv"
+RESULTS_JSON = "results.json"
+LOCK = ".lock"
+RESULTS_FORMAT = "compact-proofs-sweep-results"
+RESULTS_VERSION = 2  # 2 added the optional columns checker_version and train_recipe
+
+# Verdicts. "ok": the checker certified at least the claim; "fail": it certified less;
+# "malformed": the checker rejected the certificate as malformed (exit 2);
+# "error": the search or the checker crashed. Only the first three are *finished*.
+FINISHED_VERDICTS: frozenset[str] = frozenset({"ok", "fail", "malformed"})
+VERDICTS: tuple[str, ...] = ("ok", "fail", "malformed", "error")
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "seed",
+    "strategy",
+    "family",
+    "knobs",
+    "d_vocab",
+    "n_ctx",
+    "d_model",
+    "d_head",
+    "n_sequences",
+    "certified",
+    "claimed",
+    "bound",
+    "bound_decimal",
+    "ops",
+    "check_seconds",
+    "search_seconds",
+    "cert_bytes",
+    "verdict",
+    "message",
+    "weights_sha256",
+    "certificate",
+    "finished_at",
+    "checker_version",
+    "train_recipe",
+)
+# Columns that rows of results version 1 do not have.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("checker_version", "train_recipe")
+
+
+def validate_row(row: Any, where: str) -> None:
+    """SweepError naming ``where`` unless ``row`` is an object with an int seed, str strategy,
+    str weights_sha256, a known verdict, and (when present) a str checker_version and a
+    train_recipe that is an object or a string."""
+    if not isinstance(row, dict):
+        raise SweepError(f"{where}: expected a JSON object")
+    for key, kind in (("seed", int), ("strategy", str), ("verdict", str), ("weights_sha256", str)):
+        if not isinstance(row.get(key), kind) or isinstance(row.get(key), bool):
+            raise SweepError(f"{where}: field {key!r}: expected {kind.__name__}")
+    if row["verdict"] not in VERDICTS:
+        raise SweepError(f"{where}: field 'verdict': expected one of {', '.join(VERDICTS)}")
+    if row.get("checker_version") is not None and not isinstance(row["checker_version"], str):
+        raise SweepError(f"{where}: field 'checker_version': expected a string")
+    if row.get("train_recipe") is not None and not isinstance(row["train_recipe"], (dict, str)):
+        raise SweepError(f"{where}: field 'train_recipe': expected an object of TrainConfig fields or a string")
+
+
+def read_journal(results_dir: Path) -> list[dict[str, Any]]:
+    """Every row of the journal, in order. A torn last line (no newline: the writer was killed
+    mid-write) is ignored; any other unreadable line is a SweepError naming file and line."""
+    path = Path(results_dir) / JOURNAL
+    if not path.exists():
+        return []
+    complete = path.read_bytes().split(b"\n")[:-1]  # an unterminated last line never completed
+    rows = []
+    for i, raw in enumerate(complete, 1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except ValueError:
+            raise SweepError(f"{path}: line {i}: expected one JSON object per line") from None
+        validate_row(row, f"{path}: line {i}")
+        rows.append(row)
+    return rows
+
+
+def repair_journal(results_dir: Path) -> None:
+    """Cut a torn last line so the next append starts on a fresh line."""
+    path = Path(results_dir) / JOURNAL
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        keep = data.rfind(b"\n") + 1
+        with open(path, "r+b") as f:
+            f.truncate(keep)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def append_row(results_dir: Path, row: dict[str, Any]) -> None:
+    """Append one row as one line with a single write, then fsync: either all of it lands or the
+    line is torn (no newline) and ignored by read_journal."""
+    line = (json.dumps(row, sort_keys=True) + "\n").encode()
+    fd = os.open(Path(results_dir) / JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def latest_rows(rows: Iterable[dict[str, Any]]) -> dict[tuple[int, str], dict[str, Any]]:
+    """The last journal row of each (seed, strategy); a finished row is never replaced by an error."""
+    out: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["seed"], row["strategy"])
+        old = out.get(key)
+        if old is not None and old["verdict"] in FINISHED_VERDICTS and row["verdict"] not in FINISHED_VERDICTS \
+                and old["weights_sha256"] == row["weights_sha256"]:
+            continue
+        out[key] = row
+    return out
+
+
+def _csv_cell(key: str, value: Any) -> Any:
+    """A CSV cell: objects (knobs, a train_recipe) as JSON, None as empty, the rest as is."""
+    if key == "knobs" or isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return "" if value is None else value
+
+
+def write_summaries(results_dir: Path) -> list[dict[str, Any]]:
+    """Regenerate results.csv and results.json from the journal (atomic replace); returns the rows,
+    sorted by seed and then catalogue order."""
+    results_dir = Path(results_dir)
+    order = {s.name: i for i, s in enumerate(all_strategies())}
+    rows = sorted(latest_rows(read_journal(results_dir)).values(),
+                  key=lambda r: (r["seed"], order.get(r["strategy"], len(order)), r["strategy"]))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: _csv_cell(k, r.get(k)) for k in CSV_COLUMNS})
+    atomic_write(results_dir / RESULTS_CSV, buf.getvalue())
+    obj = {"format": RESULTS_FORMAT, "version": RESULTS_VERSION, "columns": list(CSV_COLUMNS), "rows": rows}
+    atomic_write(results_dir / RESULTS_JSON, json.dumps(obj, indent=1, sort_keys=True) + "\n")
+    return rows
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file, fsync and rename: readers see old or new."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def lock_results(results_dir: Path) -> IO[str]:
+    """An exclusive advisory lock on RESULTS/.lock (held until the returned file is closed):
+    one sweep writes a results folder at a time."""
+    f = open(Path(results_dir) / LOCK, "w")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise SweepError(f"{results_dir}: another sweep is writing to this results folder; wait for it "
+                         f"or use another --results") from None
+    return f
