@@ -448,6 +448,40 @@ def read_model_file(path: str | os.PathLike[str]) -> tuple[ModelWeights, dict[st
     return _weights_from_tl(path, entries), metadata
 
 
+def weights_from_state_dict(state_dict: Any, source: str = "<state dict>") -> ModelWeights:
+    """The weights held by an in-memory state dict: our names (W_E, ..., W_U in math shapes) or a
+    TransformerLens HookedTransformer state dict (``embed.W_E``, ``blocks.0.attn.W_Q``, ...), with
+    torch tensors or numpy arrays as values. Same rules as ``load_model`` (exact float32 values,
+    zero biases, 1 layer, 1 head, attention only); ModelFileError names ``source`` and the key.
+    """
+    import torch
+
+    if not isinstance(state_dict, dict):
+        raise ModelFileError(source, None, f"expected a state_dict (a dict of tensors), got {type(state_dict).__name__}")
+    entries: dict[str, tuple[str, np.ndarray]] = {}
+    for key, value in state_dict.items():
+        key = str(key)
+        if isinstance(value, torch.Tensor):
+            try:
+                entries[key] = _tensor_entry(source, key, value.detach().cpu())
+            except ModelFileError:
+                raise
+            except Exception as e:  # sparse, meta, quantized, ... tensors: not plain dense weights
+                raise ModelFileError(source, key, f"cannot read this tensor as a dense array ({type(e).__name__})") from None
+        elif isinstance(value, np.ndarray):
+            try:
+                entries[key] = (_st_dtype_name(value), value)
+            except ValueError:
+                raise ModelFileError(source, key, f"unsupported dtype {value.dtype} (expected float32)") from None
+        else:
+            entries[key] = ("OBJECT", np.empty((0,)))
+    if "W_E" in entries or "embed.W_E" not in entries and any(k in entries for k in WEIGHT_NAMES):
+        return _weights_from_ours(source, entries, {})
+    if not entries:
+        raise ModelFileError(source, None, "no tensors in the state dict")
+    return _weights_from_tl(source, entries)
+
+
 def load_model(path: str | os.PathLike[str]) -> ModelWeights:
     """Load a model from our safetensors format or a TransformerLens state_dict (.pt/.pth or
     safetensors with TL key names); the config is inferred from the shapes.
