@@ -43,6 +43,7 @@ from extract.strategies import Strategy, all_strategies, parse_strategy
 
 __all__ = [
     "CompactProofsError",
+    "ModelConfig",
     "Result",
     "StrategyInfo",
     "Verdict",
@@ -51,6 +52,8 @@ __all__ = [
     "check",
     "export_coq",
     "load",
+    "plot_bound_vs_cost",
+    "plot_per_variant",
     "strategies",
     "train",
 ]
@@ -473,3 +476,37 @@ def train(
     weights = train_weights(config, TrainConfig(seed=seed, steps=steps), progress=progress)
     save_model(weights, out, meta)
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Plots
+
+
+def _rows(results: Iterable[Result | dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r.as_row() if isinstance(r, Result) else r for r in results]
+
+
+def plot_bound_vs_cost(results: Iterable[Result | dict[str, Any]], path: str | os.PathLike[str] | None = None,
+                       title: str | None = None) -> Any:
+    """The bound-vs-checker-operations figure (extract/plots.py) of ``results`` (Results of one
+    model, or rows of a sweep's results); saved as PNG when ``path`` is given. Returns the
+    matplotlib Figure (needs the ``plot`` extra; without it extract.plots.PlotsUnavailable, one line)."""
+    from extract.plots import bound_vs_cost_figure
+
+    fig = bound_vs_cost_figure(_rows(results), title)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path)
+    return fig
+
+
+def plot_per_variant(results: Iterable[Result | dict[str, Any]], path: str | os.PathLike[str] | None = None,
+                     title: str | None = None) -> Any:
+    """The per-variant figure (extract/plots.py) of ``results``; saved as PNG when ``path`` is given."""
+    from extract.plots import per_variant_figure
+
+    fig = per_variant_figure(_rows(results), title)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path)
+    return fig

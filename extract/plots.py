@@ -216,16 +216,19 @@ def bound_vs_cost_figure(rows: Sequence[dict[str, Any]], title: str | None = Non
             label = FAMILY_STYLE[p.family][2] if big else "default subcubic"
             if default:
                 ax.scatter([p.ops_median], [p.y_median], s=170, facecolors="none", edgecolors="black", linewidths=1.2, zorder=4)
+            right = p.family == "brute-force"  # the costliest point: label it on its left
             ax.annotate(f"{label}\n{p.y_median:.3f}", (p.ops_median, p.y_median), textcoords="offset points",
-                        xytext=(8, -18) if big else (40, -20), fontsize=8, zorder=5,
+                        xytext=((-10, -22) if right else (8, -18)) if big else (40, -20), fontsize=8, zorder=5,
+                        ha="right" if right else "left",
                         arrowprops=None if big else {"arrowstyle": "-", "color": "0.4", "lw": 0.7})
     best = max((p for p in points if p.family == "subcubic"), key=lambda p: p.y_median, default=None)
     if best is not None:
         ax.annotate(f"best subcubic {best.y_median:.3f}\n({best.strategy.partition(':')[2]})", (best.ops_median, best.y_median),
-                    textcoords="offset points", xytext=(10, 45), fontsize=8, zorder=5,
+                    textcoords="offset points", xytext=(30, -8), va="top", fontsize=8, zorder=5,
                     arrowprops={"arrowstyle": "-", "color": "0.4", "lw": 0.7})
     _subcubic_inset(ax, [p for p in points if p.family == "subcubic"])
     ax.set_xscale("log")
+    ax.margins(x=0.08)
     ax.set_xlabel("checker operations (exact arithmetic operations of the independent checker: proof length)")
     ax.set_ylabel("accuracy bound / brute-force bound of the same model" if normalised else "accuracy bound (certified / v^n)")
     ax.set_ylim(-0.03, 1.05)
@@ -237,10 +240,10 @@ def bound_vs_cost_figure(rows: Sequence[dict[str, Any]], title: str | None = Non
                for f in FAMILY_STYLE if any(p.family == f for p in points)]
     handles += [Line2D([], [], marker="o", color=DIRECT_PATH_COLOURS[m], ls="", ms=6,
                        label=f"subcubic, EUPU {m}: {DIRECT_PATH_DESCRIPTIONS.get(m, '')}") for m in present_dp]
-    if present_dp:
-        handles += [Line2D([], [], marker=ATTENTION_MARKERS[a], color="gray", ls="", ms=6,
-                           markerfacecolor="gray" if a != "per-query" else "white",
-                           label=f"attention {paper_knob_value('attention', a)}") for a in ATTENTION_MODES]
+    present_attn = [a for a in ATTENTION_MODES if any(p.knobs.get("attention") == a for p in points)]
+    handles += [Line2D([], [], marker=ATTENTION_MARKERS[a], color="gray", ls="", ms=6,
+                       markerfacecolor="gray" if a != "per-query" else "white",
+                       label=f"attention {paper_knob_value('attention', a)}") for a in present_attn]
     others = sorted({p.family for p in points if p.family not in FAMILY_STYLE and p.family != "subcubic"})
     handles += [Line2D([], [], marker="s", color="tab:gray", ls="", ms=6, label=f"{f} (not in the paper)") for f in others]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, framealpha=0.9,
@@ -253,7 +256,7 @@ def bound_vs_cost_figure(rows: Sequence[dict[str, Any]], title: str | None = Non
 
 def _subcubic_inset(ax: Any, points: Sequence[StrategyPoint]) -> None:
     """A zoom on the subcubic variants (linear x), drawn in the empty middle of the main axes."""
-    if len(points) < 2:
+    if len(points) < 10:  # a handful of points is readable without a zoom
         return
     inset = ax.inset_axes((0.30, 0.07, 0.40, 0.55))
     for p in points:
@@ -264,7 +267,7 @@ def _subcubic_inset(ax: Any, points: Sequence[StrategyPoint]) -> None:
         if _variant(p.knobs) == DEFAULT_SUBCUBIC_VARIANT:
             inset.scatter([p.ops_median], [p.y_median], s=90, facecolors="none", edgecolors="black", zorder=4)
     inset.set_title("subcubic variants, zoomed (median, middle half)", fontsize=7)
-    inset.ticklabel_format(axis="x", style="sci", scilimits=(6, 6))
+    inset.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
     inset.tick_params(labelsize=6)
     inset.xaxis.get_offset_text().set_fontsize(6)
     inset.set_xlabel("checker operations (linear)", fontsize=6)
