@@ -311,6 +311,8 @@ def _looks_like_model_file(path: Path) -> bool:
             head = f.read(9)
     except OSError:
         return False
+    if head[:1] == b"{":  # a JSON object: leave it to the checker
+        return False
     return head[:4] == b"PK\x03\x04" or head[:1] == b"\x80" or (len(head) == 9 and head[8:9] == b"{")
 
 
