@@ -285,103 +285,22 @@ def to_markdown(summary: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------------------------
 # Plots
 
-FAMILY_COLOURS = {"brute-force": "tab:red", "cubic": "tab:blue", "subcubic": "tab:green", "single-sequence": "tab:gray"}
-
-
-def _pyplot():
-    """matplotlib.pyplot on the non-interactive Agg backend."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _plotted_bound(rows: Sequence[dict[str, Any]]):
-    """The y value of a row: its bound normalised by its model's brute-force bound when known."""
-    bf = brute_force_bounds(rows)
-
-    def y(r: dict[str, Any]) -> float:
-        n = normalised(r, bf)
-        return float(n if n is not None else bound_of(r))
-
-    return y
-
-
 def plot_frontier(rows: Sequence[dict[str, Any]], path: Path) -> Path:
-    """Bound (normalised when possible) vs checker op count, log x, with per-model and overall frontiers."""
-    plt = _pyplot()
-    good = ok_rows(rows)
-    y = _plotted_bound(rows)
+    """Bound (normalised by the model's brute-force bound when known) vs checker operations, one
+    point per strategy (median and range over models), coloured by direct-path handling, with the
+    paper's FLOP counts in a note (extract/plots.py, plot_bound_vs_cost)."""
+    from extract.plots import plot_bound_vs_cost
 
-    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
-    for fam in sorted({r["family"] for r in good}):
-        rs = [r for r in good if r["family"] == fam]
-        ax.scatter([max(int(r["ops"]), 1) for r in rs], [y(r) for r in rs], s=10, alpha=0.55,
-                   color=FAMILY_COLOURS.get(fam, "tab:purple"), label=f"{fam} ({len(rs)})", zorder=2)
-    per_model: dict[int, list] = defaultdict(list)
-    for r in good:
-        per_model[r["seed"]].append(r)
-    for rs in per_model.values():
-        idx = pareto_frontier([(int(r["ops"]), y(r)) for r in rs])
-        xs, ys = _steps([max(int(rs[i]["ops"]), 1) for i in idx], [y(rs[i]) for i in idx])
-        ax.plot(xs, ys, color="gray", lw=0.6, alpha=0.35, zorder=1)
-    idx = pareto_frontier([(int(r["ops"]), y(r)) for r in good])
-    xs, ys = _steps([max(int(good[i]["ops"]), 1) for i in idx], [y(good[i]) for i in idx])
-    ax.plot(xs, ys, color="black", lw=1.8, label="frontier (all models)", zorder=3)
-    ax.set_xscale("log")
-    ax.set_xlabel("checker operations (proof length)")
-    ax.set_ylabel("bound / brute-force bound" if brute_force_bounds(rows) else "certified bound (accuracy)")
-    ax.set_title(f"Certified bound vs proof length ({len(per_model)} model{'' if len(per_model) == 1 else 's'}; grey: per-model frontier)")
-    ax.grid(True, which="both", alpha=0.25)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
-def _steps(xs: list[int], ys: list[float]) -> tuple[list[float], list[float]]:
-    """A staircase through the frontier points (the best bound available at each cost)."""
-    if not xs:
-        return [], []
-    sx, sy = [xs[0]], [ys[0]]
-    for x, yy in zip(xs[1:], ys[1:]):
-        sx += [x, x]
-        sy += [sy[-1], yy]
-    return sx, sy
+    return plot_bound_vs_cost(rows, path)
 
 
 def plot_families(rows: Sequence[dict[str, Any]], path: Path) -> Path:
-    """Box plots of the bound per family, and per subcubic attention-error knob value."""
-    plt = _pyplot()
-    good = ok_rows(rows)
-    y = _plotted_bound(rows)
+    """The bound of every strategy, median and range over models: for subcubic one panel per
+    direct-path mode and one row per attention-error mode, brute force and cubic as reference
+    lines (extract/plots.py, plot_per_variant)."""
+    from extract.plots import plot_per_variant
 
-    fams = sorted({r["family"] for r in good})
-    sub = [r for r in good if r["family"] == "subcubic"]
-    errs = sorted({r["knobs"].get("attention_error", "") for r in sub})
-    ncols = 2 if sub else 1
-    fig, axes = plt.subplots(1, ncols, figsize=(6 * ncols, 5), dpi=110, squeeze=False)
-    ax = axes[0][0]
-    ax.boxplot([[y(r) for r in good if r["family"] == f] for f in fams])
-    ax.set_xticks(range(1, len(fams) + 1), fams)
-    ax.set_ylabel("bound / brute-force bound" if brute_force_bounds(rows) else "certified bound")
-    ax.set_title("Bound per strategy family")
-    ax.grid(True, axis="y", alpha=0.25)
-    if sub:
-        ax = axes[0][1]
-        ax.boxplot([[y(r) for r in sub if r["knobs"].get("attention_error") == e] for e in errs])
-        ax.set_xticks(range(1, len(errs) + 1), errs, rotation=60, ha="right", fontsize=7)
-        ax.set_title("Subcubic: bound per attention_error knob")
-        ax.grid(True, axis="y", alpha=0.25)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return plot_per_variant(rows, path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -398,8 +317,16 @@ def write_report(results_dir: Path, out_dir: Path, plots: bool = True) -> dict[s
     (out_dir / REPORT_MD).write_text(to_markdown(summary))
     (out_dir / SUMMARY_JSON).write_text(json.dumps(summary, indent=1, sort_keys=True, default=_json_default) + "\n")
     if plots and ok_rows(rows):
-        paths["frontier_plot"] = str(plot_frontier(rows, out_dir / PLOT_FRONTIER))
-        paths["family_plot"] = str(plot_families(rows, out_dir / PLOT_FAMILIES))
+        from extract.plots import PlotsUnavailable
+
+        try:
+            paths["frontier_plot"] = str(plot_frontier(rows, out_dir / PLOT_FRONTIER))
+            paths["family_plot"] = str(plot_families(rows, out_dir / PLOT_FAMILIES))
+        except PlotsUnavailable as e:  # tables are written; say why the plots are not, in one line
+            import sys
+
+            print(f"compact-proofs: {e}", file=sys.stderr)
+            paths["plots_skipped"] = str(e)
     return paths
 
 

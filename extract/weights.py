@@ -1,10 +1,12 @@
-"""Model files: our safetensors format (written by hand) and TransformerLens state_dicts.
+"""Model files: our safetensors format and TransformerLens state_dicts.
 
 Our format is a plain safetensors file: an 8-byte little-endian header length, a JSON header
 {name: {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {...}}
 padded with spaces to a multiple of 8 bytes, then the raw little-endian float32 bytes of
 W_E, W_pos, W_Q, W_K, W_V, W_O, W_U (math shapes of semantics.md) in that order. The bytes are
-a deterministic function of the weights and the metadata.
+a deterministic function of the weights and the metadata. Files are written here (the
+``safetensors`` library's writer orders tensors by dtype and name, not canonically) and read
+with the ``safetensors`` library, which rejects a truncated file, trailing bytes or a bad header.
 
 ``load_model`` also reads a TransformerLens HookedTransformer state_dict for this architecture
 (1 layer, 1 head, attention only, no LayerNorm) by key name, stored either as a torch
@@ -51,7 +53,7 @@ _ST_DTYPES: dict[str, np.dtype[Any]] = {
     "F64": np.dtype("<f8"),
     "F32": np.dtype("<f4"),
     "F16": np.dtype("<f2"),
-    "BF16": np.dtype("<u2"),  # decoded by hand below
+    "BF16": np.dtype("<u2"),  # item size only: reading goes through torch (extract/weights.py _tensor_entry)
     "I64": np.dtype("<i8"),
     "I32": np.dtype("<i4"),
     "I16": np.dtype("<i2"),
@@ -59,6 +61,9 @@ _ST_DTYPES: dict[str, np.dtype[Any]] = {
     "U8": np.dtype("u1"),
     "BOOL": np.dtype("?"),
 }
+
+
+_ST_ITEMSIZE: dict[str, int] = {name: dt.itemsize for name, dt in _ST_DTYPES.items()}
 
 
 def _st_dtype_name(arr: np.ndarray) -> str:
@@ -99,57 +104,100 @@ def write_safetensors(tensors: dict[str, np.ndarray], path: str | os.PathLike[st
 
 
 def read_safetensors(path: str | os.PathLike[str]) -> tuple[dict[str, tuple[str, np.ndarray]], dict[str, str]]:
-    """Parse a safetensors file strictly: {name: (dtype name, array)} and its string metadata.
+    """Parse a safetensors file with the ``safetensors`` library: {name: (dtype name, array)} in
+    file order, and its string metadata.
 
-    Raises ModelFileError for a truncated or corrupt file (bad header length, header not a JSON
-    object, entries with a bad dtype/shape/offsets, data outside the file).
+    The library decides what a valid file is (header length, JSON header, dtypes, offsets that
+    tile the data exactly: a truncated file or one with trailing bytes is invalid). Any file it
+    rejects raises ModelFileError with one line naming the file (and the tensor, when one entry
+    is at fault) and what was expected.
     """
     try:
         raw = Path(path).read_bytes()
     except OSError as e:
         raise ModelFileError(path, None, f"cannot read file ({e.strerror})") from None
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = dict(f.metadata() or {})
+            names = list(f.offset_keys()) if hasattr(f, "offset_keys") else list(f.keys())
+            tensors = {name: f.get_tensor(name) for name in names}
+    except SafetensorError as e:
+        key, why = _diagnose_safetensors(raw, str(e))
+        raise ModelFileError(path, key, why) from None
+    except Exception as e:  # the library refused the file in another way (an unusual dtype, memory): not a model
+        raise ModelFileError(path, None, f"corrupt safetensors file ({type(e).__name__}: {_first_line(e)})") from None
+    out: dict[str, tuple[str, np.ndarray]] = {}
+    for name, t in tensors.items():
+        out[name] = _tensor_entry(path, name, t)
+    return out, {str(k): str(v) for k, v in metadata.items()}
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:200] if text else type(e).__name__
+
+
+def _diagnose_safetensors(raw: bytes, library_message: str) -> tuple[str | None, str]:
+    """Why the safetensors library rejected ``raw``, as (tensor name or None, one-line reason).
+
+    Only explains a rejection (the library has already decided); falls back to the library's
+    own message when none of the named problems is found.
+    """
     if len(raw) < 8:
-        raise ModelFileError(path, None, "truncated or corrupt file: shorter than the 8-byte safetensors header length")
+        return None, "truncated or corrupt file: shorter than the 8-byte safetensors header length"
     n = int.from_bytes(raw[:8], "little")
     if n > MAX_HEADER_BYTES or 8 + n > len(raw):
-        raise ModelFileError(path, None, f"truncated or corrupt safetensors file: header length {n} exceeds the file size {len(raw)}")
+        return None, f"truncated or corrupt safetensors file: header length {n} exceeds the file size {len(raw)}"
     try:
         header = json.loads(raw[8 : 8 + n].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ModelFileError(path, None, "corrupt safetensors file: header is not valid UTF-8 JSON") from None
+        return None, "corrupt safetensors file: header is not valid UTF-8 JSON"
     if not isinstance(header, dict):
-        raise ModelFileError(path, None, "corrupt safetensors file: header is not a JSON object")
-    data = memoryview(raw)[8 + n :]
-    metadata_raw = header.pop("__metadata__", {})
-    if not isinstance(metadata_raw, dict) or not all(isinstance(v, str) for v in metadata_raw.values()):
-        raise ModelFileError(path, "__metadata__", "expected an object of strings")
-    out: dict[str, tuple[str, np.ndarray]] = {}
+        return None, "corrupt safetensors file: header is not a JSON object"
+    meta = header.pop("__metadata__", {})
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        return "__metadata__", "corrupt safetensors header: expected an object of strings"
+    n_data = len(raw) - 8 - n
+    end = 0
     for name, entry in header.items():
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
-            raise ModelFileError(path, name, "corrupt safetensors entry: expected an object with dtype, shape, data_offsets")
-        dtype_name, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if dtype_name not in _ST_DTYPES:
-            raise ModelFileError(path, name, f"unsupported dtype {dtype_name!r}")
+            return name, "corrupt safetensors entry: expected an object with dtype, shape, data_offsets"
+        shape, offsets = entry["shape"], entry["data_offsets"]
         if not isinstance(shape, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape):
-            raise ModelFileError(path, name, "corrupt safetensors entry: shape must be a list of non-negative integers")
+            return name, "corrupt safetensors entry: shape must be a list of non-negative integers"
         if (
             not isinstance(offsets, list)
             or len(offsets) != 2
             or not all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
             or not 0 <= offsets[0] <= offsets[1]
         ):
-            raise ModelFileError(path, name, "corrupt safetensors entry: data_offsets must be [begin, end] with 0 <= begin <= end")
-        dt = _ST_DTYPES[dtype_name]
-        nbytes = math.prod(shape) * dt.itemsize
+            return name, "corrupt safetensors entry: data_offsets must be [begin, end] with 0 <= begin <= end"
+        itemsize = _ST_ITEMSIZE.get(entry["dtype"]) if isinstance(entry["dtype"], str) else None
+        if itemsize is None:
+            return name, f"unsupported dtype {entry['dtype']!r}"
+        nbytes = math.prod(shape) * itemsize
         if offsets[1] - offsets[0] != nbytes:
-            raise ModelFileError(path, name, f"corrupt safetensors entry: {offsets[1] - offsets[0]} data bytes for shape {shape} of {dtype_name}")
-        if offsets[1] > len(data):
-            raise ModelFileError(path, name, f"truncated file: tensor data ends at byte {offsets[1]} but only {len(data)} data bytes are present")
-        arr = np.frombuffer(data[offsets[0] : offsets[1]], dtype=dt).reshape(shape)
-        if dtype_name == "BF16":
-            arr = (arr.astype(np.uint32) << 16).view(np.float32)
-        out[name] = (dtype_name, arr)
-    return out, dict(metadata_raw)
+            return name, f"corrupt safetensors entry: {offsets[1] - offsets[0]} data bytes for shape {shape} of {entry['dtype']}"
+        if offsets[1] > n_data:
+            return name, f"truncated file: tensor data ends at byte {offsets[1]} but only {n_data} data bytes are present"
+        end = max(end, offsets[1])
+    if end < n_data:
+        return None, f"corrupt safetensors file: {n_data - end} trailing byte(s) after the last tensor's data"
+    return None, f"corrupt safetensors file ({library_message.splitlines()[0][:200] if library_message else 'rejected'})"
+
+
+def _tensor_entry(path: str | os.PathLike[str], name: str, t: Any) -> tuple[str, np.ndarray]:
+    """(dtype name, numpy array) of a torch tensor read from a file; F16/BF16 widened exactly to float32."""
+    import torch
+
+    dtype_name = _TORCH_DTYPE_NAMES.get(str(t.dtype), str(t.dtype).replace("torch.", "").upper())
+    if dtype_name in ("F16", "BF16"):
+        return dtype_name, t.to(torch.float32).numpy().copy()
+    if dtype_name in _ST_ITEMSIZE:
+        return dtype_name, t.numpy().copy()
+    raise ModelFileError(path, name, f"unsupported dtype {dtype_name} (expected F32)")
 
 
 # --------------------------------------------------------------------------- conversions
@@ -341,18 +389,29 @@ def _weights_from_tl(path: str | os.PathLike[str], entries: dict[str, tuple[str,
 # --------------------------------------------------------------------------- public API
 
 
-def save_model(weights: ModelWeights, path: str | os.PathLike[str], metadata: dict[str, str]) -> None:
+def save_model(weights: ModelWeights, path: str | os.PathLike[str], metadata: dict[str, str] | None = None) -> None:
     """Write ``weights`` in our safetensors format with the config and ``metadata`` as strings.
 
     The bytes are a deterministic function of (weights, metadata). Metadata may not redefine
-    the reserved keys (format and config fields).
+    the reserved keys (format and config fields). ``load_metadata`` reads it back.
     """
+    metadata = dict(metadata or {})
     reserved = {"format": FORMAT_TAG, **{f: str(getattr(weights.config, f)) for f in CONFIG_FIELDS}}
     for key in metadata:
         if key in reserved:
             raise ValueError(f"metadata key {key!r} is reserved")
     meta = {**reserved, **{str(k): str(v) for k, v in sorted(metadata.items())}}
     write_safetensors({name: arr.astype("<f4") for name, arr in weights.tensors().items()}, path, meta)
+
+
+def load_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The string metadata stored in a model file: for our files the reserved keys (format and
+    config fields) plus whatever ``save_model`` was given; for a safetensors file of another
+    origin its ``__metadata__``; for a torch .pt/.pth state_dict (which has none) {}.
+
+    Validates the whole file like ``load_model`` (ModelFileError on anything it would refuse).
+    """
+    return read_model_file(path)[1]
 
 
 def _sniff(path: str | os.PathLike[str]) -> str:
@@ -362,10 +421,14 @@ def _sniff(path: str | os.PathLike[str]) -> str:
             head = f.read(9)
     except OSError as e:
         raise ModelFileError(path, None, f"cannot read file ({e.strerror})") from None
-    if head[:2] == b"PK" or head[:1] == b"\x80":
+    # The zip signature first, then the safetensors header start: an 8-byte header length whose low
+    # byte is 0x80 (a 128-byte header) must not be taken for a legacy torch pickle.
+    if head[:4] == b"PK\x03\x04":
         return "torch"
     if len(head) == 9 and head[8:9] == b"{":
         return "safetensors"
+    if head[:2] == b"PK" or head[:1] == b"\x80":
+        return "torch"
     if len(head) < 9:
         raise ModelFileError(path, None, "truncated or corrupt file: too short to be a safetensors or torch file")
     raise ModelFileError(path, None, "not a model file: expected safetensors or a torch .pt/.pth state_dict")
@@ -383,6 +446,40 @@ def read_model_file(path: str | os.PathLike[str]) -> tuple[ModelWeights, dict[st
     if not entries:
         raise ModelFileError(path, None, "no tensors in the file")
     return _weights_from_tl(path, entries), metadata
+
+
+def weights_from_state_dict(state_dict: Any, source: str = "<state dict>") -> ModelWeights:
+    """The weights held by an in-memory state dict: our names (W_E, ..., W_U in math shapes) or a
+    TransformerLens HookedTransformer state dict (``embed.W_E``, ``blocks.0.attn.W_Q``, ...), with
+    torch tensors or numpy arrays as values. Same rules as ``load_model`` (exact float32 values,
+    zero biases, 1 layer, 1 head, attention only); ModelFileError names ``source`` and the key.
+    """
+    import torch
+
+    if not isinstance(state_dict, dict):
+        raise ModelFileError(source, None, f"expected a state_dict (a dict of tensors), got {type(state_dict).__name__}")
+    entries: dict[str, tuple[str, np.ndarray]] = {}
+    for key, value in state_dict.items():
+        key = str(key)
+        if isinstance(value, torch.Tensor):
+            try:
+                entries[key] = _tensor_entry(source, key, value.detach().cpu())
+            except ModelFileError:
+                raise
+            except Exception as e:  # sparse, meta, quantized, ... tensors: not plain dense weights
+                raise ModelFileError(source, key, f"cannot read this tensor as a dense array ({type(e).__name__})") from None
+        elif isinstance(value, np.ndarray):
+            try:
+                entries[key] = (_st_dtype_name(value), value)
+            except ValueError:
+                raise ModelFileError(source, key, f"unsupported dtype {value.dtype} (expected float32)") from None
+        else:
+            entries[key] = ("OBJECT", np.empty((0,)))
+    if "W_E" in entries or "embed.W_E" not in entries and any(k in entries for k in WEIGHT_NAMES):
+        return _weights_from_ours(source, entries, {})
+    if not entries:
+        raise ModelFileError(source, None, "no tensors in the state dict")
+    return _weights_from_tl(source, entries)
 
 
 def load_model(path: str | os.PathLike[str]) -> ModelWeights:

@@ -312,3 +312,59 @@ def test_read_safetensors_reports_entries_and_metadata(tmp_path: Path) -> None:
     assert list(entries) == list(WEIGHT_NAMES)
     assert all(dt == "F32" for dt, _ in entries.values())
     assert meta["format"] == "compact-proofs-max-of-k"
+
+
+# ----------------------------------------------------------------------------- the safetensors library as the reader
+
+
+@pytest.mark.parametrize("extra", [b"x", b"\0" * 8, b" " * 3])
+def test_safetensors_with_trailing_bytes_is_refused_in_one_line(tmp_path: Path, extra: bytes) -> None:
+    good = tmp_path / "good.safetensors"
+    save_model(weights(), good, {"seed": "0"})
+    bad = tmp_path / "trailing.safetensors"
+    bad.write_bytes(good.read_bytes() + extra)
+    with pytest.raises(ModelFileError) as info:
+        load_model(bad)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"{bad}:")
+    assert f"{len(extra)} trailing byte(s)" in message
+
+
+def header_file(header: dict[str, Any], data: bytes, tmp: Path) -> Path:
+    head = json.dumps(header).encode()
+    head += b" " * (-len(head) % 8)
+    path = tmp / "hdr.safetensors"
+    path.write_bytes(len(head).to_bytes(8, "little") + head + data)
+    return path
+
+
+@pytest.mark.parametrize("case", ["metadata-not-strings", "overlapping-offsets", "unknown-dtype", "gap-between-tensors"])
+def test_safetensors_with_a_bad_header_is_refused_in_one_line(tmp_path: Path, case: str) -> None:
+    f32 = {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}
+    header, data, key = {
+        "metadata-not-strings": ({"__metadata__": {"seed": 3}, "W_E": f32}, b"\0" * 8, "__metadata__"),
+        "overlapping-offsets": ({"W_E": f32, "W_U": dict(f32, data_offsets=[4, 12])}, b"\0" * 12, None),
+        "unknown-dtype": ({"W_E": {"dtype": "Q7", "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 8, "W_E"),
+        "gap-between-tensors": ({"W_E": f32, "W_U": dict(f32, data_offsets=[12, 20])}, b"\0" * 20, None),
+    }[case]
+    path = header_file(header, data, tmp_path)
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(f"{path}:")
+    assert "torch" not in message, message  # a 128-byte header (length byte 0x80) is not a pickle
+    if key:
+        assert f": {key}: " in message, message
+
+
+def test_metadata_is_optional_and_read_back_by_load_metadata(tmp_path: Path) -> None:
+    from extract.weights import load_metadata
+
+    plain, tagged = tmp_path / "plain.safetensors", tmp_path / "tagged.safetensors"
+    save_model(weights(), plain)
+    save_model(weights(), tagged, {"recipe": "paper-max-of-4", "steps": "3000"})
+    assert load_metadata(plain) == {"format": "compact-proofs-max-of-k", "d_vocab": "7", "n_ctx": "3", "d_model": "5", "d_head": "4"}
+    meta = load_metadata(tagged)
+    assert meta["recipe"] == "paper-max-of-4" and meta["steps"] == "3000" and meta["d_vocab"] == "7"
+    assert load_metadata(save_pt(tl_dict(), tmp_path / "tl.pt")) == {}
+    assert same(load_model(tagged), load_model(plain))

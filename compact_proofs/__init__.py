@@ -1,0 +1,514 @@
+"""Python API of compact-proofs: certify a Max-of-K model, check a certificate, export a Coq instance.
+
+    >>> import compact_proofs as cp
+    >>> r = cp.certify("seed:123", "cubic")          # or a file, a state dict, a HookedTransformer
+    >>> r.certified, r.bound, r.ok, r.ops            # checker's count, certified/v^n, verdict, proof length
+    >>> cp.check(r.certificate).ok                    # re-check the written certificate
+    >>> [s.id for s in cp.strategies() if s.is_default]
+
+What the numbers mean (docs/semantics.md, docs/claims.md):
+
+- *certified count* N: the number of input sequences t in {0..v-1}^n that the independent
+  checker (``checker/``, exact integer and rational arithmetic only) proves the model classifies
+  correctly (the max token's logit strictly above every other logit) by re-doing the
+  certificate's proof. It is a lower bound on the exact number of correct sequences.
+- *bound*: N / v^n as an exact ``Fraction``: a proved lower bound on the model's accuracy over
+  all v^n sequences.
+- *checker operations* (``ops``): the number of exact arithmetic operations the checker spent;
+  the proof's length. The proof search that wrote the certificate is not counted (as in the paper).
+- *claim*: the count the certificate claims. The checker accepts (``ok``) iff its own count is at
+  least the claim; the search side (untrusted, floats) is never believed.
+
+Everything here is built on the leaf modules of ``extract/`` (model files, proof search,
+certificate writer, strategy catalogue) and on the checker's ``checker.verify``; nothing in the
+checker depends on this module.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from checker.errors import CertificateError
+from checker.verify import Verdict, check_file
+from extract.config import ModelConfig, TrainConfig
+from extract.errors import UserError
+from extract.model import MaxOfKTransformer, ModelWeights
+from extract.strategies import Strategy, all_strategies, parse_strategy
+
+__all__ = [
+    "CompactProofsError",
+    "ModelConfig",
+    "Result",
+    "StrategyInfo",
+    "Verdict",
+    "certify",
+    "certify_many",
+    "check",
+    "export_coq",
+    "load",
+    "plot_bound_vs_cost",
+    "plot_per_variant",
+    "strategies",
+    "train",
+]
+
+DEFAULT_MODELS_DIR = Path("models")
+DEFAULT_CERTS_DIR = Path("out/certificates")
+PAPER_RECIPE = "paper-max-of-4"
+
+
+class CompactProofsError(UserError):
+    """Bad input to the API (unknown strategy, unreadable model, a model given where a certificate
+    is expected, ...). The message is one line naming the input and what was expected."""
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+
+
+ModelLike = Any  # str | os.PathLike | ModelWeights | MaxOfKTransformer | dict | object with .state_dict()
+
+
+def _seed_path(seed: int, models_dir: Path) -> Path:
+    return Path(models_dir) / f"seed-{seed}.safetensors"
+
+
+def load(model: ModelLike, models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR) -> ModelWeights:
+    """The exact float32 weights of ``model``, given as any of:
+
+    - a path to a model file: ours (``compact-proofs train``) or a TransformerLens state dict
+      (.pt/.pth, or safetensors with TransformerLens key names);
+    - ``"seed:S"``: the model trained with seed S, ``models_dir/seed-S.safetensors``;
+    - a ``ModelWeights`` or our ``MaxOfKTransformer``;
+    - a state dict (our names W_E..W_U, or TransformerLens keys ``embed.W_E``, ...);
+    - a TransformerLens ``HookedTransformer`` (or anything with ``.state_dict()`` holding those
+      keys). When it has a ``cfg``, its configuration must be this architecture: 1 layer,
+      1 head, attention only, no normalisation, attention scale sqrt(d_head).
+
+    Raises CompactProofsError (one line) for anything outside the architecture of semantics.md.
+    """
+    from extract.weights import ModelFileError, load_model, weights_from_state_dict
+
+    try:
+        if isinstance(model, ModelWeights):
+            return model
+        if isinstance(model, MaxOfKTransformer):
+            return model.weights()
+        if isinstance(model, (str, os.PathLike)):
+            return load_model(_resolve_path(model, Path(models_dir)))
+        if isinstance(model, dict):
+            return weights_from_state_dict(model)
+        if callable(getattr(model, "state_dict", None)):
+            name = type(model).__name__
+            _check_hooked_transformer_cfg(getattr(model, "cfg", None), name)
+            return weights_from_state_dict(model.state_dict(), source=f"<{name}>")
+    except ModelFileError as e:
+        raise CompactProofsError(str(e)) from None
+    raise CompactProofsError(
+        f"model: expected a path, 'seed:S', a state dict, a HookedTransformer or ModelWeights, got {type(model).__name__}"
+    )
+
+
+def _resolve_path(spec: str | os.PathLike[str], models_dir: Path) -> Path:
+    text = os.fspath(spec)
+    if isinstance(text, str) and text.startswith("seed:"):
+        try:
+            seed = int(text[5:])
+        except ValueError:
+            raise CompactProofsError(f"{text}: expected seed:INTEGER") from None
+        path = _seed_path(seed, models_dir)
+        if not path.exists():
+            raise CompactProofsError(f"{path}: no such model; train it with compact_proofs.train({seed})")
+        return path
+    path = Path(text)
+    if not path.exists():
+        raise CompactProofsError(f"{path}: no such model file")
+    return path
+
+
+# TransformerLens configuration fields and the values this architecture needs (None: any value).
+_TL_CFG_REQUIRED: dict[str, Any] = {
+    "n_layers": 1,
+    "n_heads": 1,
+    "attn_only": True,
+    "normalization_type": None,
+    "positional_embedding_type": "standard",
+    "use_attn_scale": True,
+}
+
+
+def _check_hooked_transformer_cfg(cfg: Any, name: str) -> None:
+    """Refuse a HookedTransformer whose cfg says it computes something else than semantics.md."""
+    if cfg is None:
+        return
+    for key, want in _TL_CFG_REQUIRED.items():
+        if hasattr(cfg, key) and getattr(cfg, key) != want:
+            raise CompactProofsError(f"<{name}>: cfg.{key} is {getattr(cfg, key)!r}, expected {want!r} (semantics.md)")
+    d_head, scale = getattr(cfg, "d_head", None), getattr(cfg, "attn_scale", None)
+    if isinstance(d_head, int) and scale is not None and float(scale) != d_head**0.5:
+        raise CompactProofsError(f"<{name}>: cfg.attn_scale is {scale!r}, expected sqrt(d_head) = {d_head ** 0.5!r}")
+
+
+def _model_label(model: ModelLike, weights: ModelWeights, models_dir: Path) -> str:
+    """A file-name-safe label for certificates: the model file's stem, or the weights' hash."""
+    if isinstance(model, (str, os.PathLike)):
+        return _resolve_path(model, models_dir).stem
+    from extract.certificate import weights_sha256
+
+    return f"model-{weights_sha256(weights)[:12]}"
+
+
+# --------------------------------------------------------------------------------------------
+# Strategies
+
+
+@dataclass(frozen=True)
+class StrategyInfo:
+    """One proof strategy of the catalogue.
+
+    ``id``: the stable identifier (``certify(model, id)``, the command line, results files);
+    ``paper_name``: what the paper calls it; ``cost_class``: the leading term of the checker's
+    cost; ``is_default``: the paper's default subcubic variant (what "subcubic" alone selects).
+    """
+
+    id: str
+    paper_name: str
+    family: str
+    knobs: dict[str, str]
+    cost_class: str
+    is_default: bool
+
+
+def _info(s: Strategy) -> StrategyInfo:
+    return StrategyInfo(s.id, s.paper_name, s.family, s.knob_dict, s.cost_class, s.is_default)
+
+
+def strategies() -> list[StrategyInfo]:
+    """The catalogue: brute force, cubic and the 100 subcubic variants (plus any family added to
+    extract/strategies.py), in catalogue order."""
+    return [_info(s) for s in all_strategies()]
+
+
+def _strategy(strategy: str | Strategy | StrategyInfo, variant: str | None) -> Strategy:
+    if isinstance(strategy, Strategy):
+        return strategy
+    if isinstance(strategy, StrategyInfo):
+        strategy = strategy.id
+    try:
+        return parse_strategy(str(strategy), variant)
+    except ValueError as e:
+        raise CompactProofsError(str(e)) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Certify and check
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of certifying one model with one strategy.
+
+    - ``claimed``: the count the certificate claims (from the untrusted search);
+    - ``certified``: the independent checker's count of sequences proved correct (None when
+      ``check=False``); ``bound`` = certified / n_sequences as an exact Fraction;
+    - ``ok``: the checker accepted the claim (certified >= claimed); ``ops``: checker operations;
+    - ``verdict``: the checker's full Verdict (None when not checked);
+    - ``certificate``: the certificate file, which ``check`` (or ``python -m checker``) re-verifies;
+    - ``message``: non-empty when the search's first claim exceeded the checker's count and the
+      certificate was rewritten to claim the checker's count and checked again from scratch.
+    """
+
+    strategy: str
+    paper_name: str
+    family: str
+    knobs: dict[str, str]
+    n_sequences: int
+    claimed: int
+    certified: int | None
+    ops: int | None
+    verdict: Verdict | None
+    certificate: Path
+    weights_sha256: str
+    search_seconds: float
+    check_seconds: float | None
+    message: str = ""
+    config: ModelConfig = field(default_factory=ModelConfig)
+
+    @property
+    def ok(self) -> bool:
+        """True iff the checker ran and accepted the claim."""
+        return self.verdict is not None and self.verdict.ok
+
+    @property
+    def bound(self) -> Fraction | None:
+        """The proved lower bound on accuracy, certified / v^n (None if not checked)."""
+        return None if self.certified is None else Fraction(self.certified, self.n_sequences)
+
+    @property
+    def claimed_bound(self) -> Fraction:
+        """The claimed count as a fraction of v^n (not a proved bound unless ``ok``)."""
+        return Fraction(self.claimed, self.n_sequences)
+
+    def as_row(self, seed: int | str = 0) -> dict[str, Any]:
+        """This result as a results row (the sweep's columns), for ``extract.plots`` and reports."""
+        b = self.bound
+        c = self.config
+        return {
+            "seed": seed,
+            "strategy": self.strategy,
+            "family": self.family,
+            "knobs": dict(self.knobs),
+            "d_vocab": c.d_vocab, "n_ctx": c.n_ctx, "d_model": c.d_model, "d_head": c.d_head,
+            "n_sequences": self.n_sequences,
+            "certified": self.certified,
+            "claimed": self.claimed,
+            "bound": None if b is None else f"{b.numerator}/{b.denominator}",
+            "ops": self.ops,
+            "check_seconds": self.check_seconds,
+            "search_seconds": self.search_seconds,
+            "verdict": "ok" if self.ok else ("unchecked" if self.verdict is None else "fail"),
+            "message": self.message,
+            "weights_sha256": self.weights_sha256,
+            "certificate": str(self.certificate),
+        }
+
+    def __str__(self) -> str:
+        if self.certified is None:
+            return f"{self.strategy}: claims {self.claimed}/{self.n_sequences} (not checked) -> {self.certificate}"
+        b = self.bound
+        head = "claim holds" if self.ok else "CLAIM FAILS"
+        return (f"{self.strategy}: {head}: certified {self.certified}/{self.n_sequences} = {b.numerator}/{b.denominator} "
+                f"~ {float(b):.6f}, {self.ops} checker ops -> {self.certificate}")
+
+
+def check(path: str | os.PathLike[str]) -> Verdict:
+    """Run the independent checker on a certificate file: its Verdict (``ok``: the claim holds;
+    ``certified``: the checker's own count; ``claimed``; ``ops``: checker operations; ``seconds``).
+
+    Raises CompactProofsError (one line "FILE: field: message") when the file is not a
+    well-formed certificate, including when it is a model file.
+    """
+    p = Path(path)
+    if _looks_like_model_file(p):
+        raise CompactProofsError(f"{p}: this is a model file, not a certificate; certify it first: "
+                                 f"compact_proofs.certify({str(p)!r}, 'cubic')")
+    try:
+        return check_file(p)
+    except CertificateError as e:
+        raise CompactProofsError(f"{p}: {e.field or '(file)'}: {e.message}") from None
+
+
+def _looks_like_model_file(path: Path) -> bool:
+    """A safetensors file (8-byte length then '{') or a torch zip/pickle: not a JSON certificate."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(9)
+    except OSError:
+        return False
+    if head[:1] == b"{":  # a JSON object: leave it to the checker
+        return False
+    return head[:4] == b"PK\x03\x04" or head[:1] == b"\x80" or (len(head) == 9 and head[8:9] == b"{")
+
+
+def _certificate_path(out: str | os.PathLike[str] | None, label: str, s: Strategy) -> Path:
+    name = f"{label}.{s.id.replace('/', '.').replace(':', '.')}.cert.json"
+    if out is None:
+        return DEFAULT_CERTS_DIR / name
+    out = Path(out)
+    return out if out.suffix == ".json" else out / name
+
+
+def certify(
+    model: ModelLike,
+    strategy: str | Strategy | StrategyInfo,
+    variant: str | None = None,
+    check: bool = True,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR,
+    reclaim: bool = True,
+) -> Result:
+    """Search for a proof of ``model``'s accuracy with ``strategy``, write its certificate and
+    (``check=True``) verify it with the independent exact checker.
+
+    ``model``: see ``load``. ``strategy``: an id printed by ``strategies()`` (``"brute-force"``,
+    ``"cubic"``, ``"subcubic:DP/ATTN/ERR"``), a family (``"subcubic"`` = the default variant)
+    with ``variant``, or a StrategyInfo. ``out``: a ``.json`` file, or a folder for
+    ``<model>.<strategy>.cert.json`` (default ``out/certificates/``).
+
+    The returned ``Result.bound`` is a proved lower bound on the model's accuracy only when
+    ``Result.ok``. If the search's claim exceeds the checker's count (a float rounding
+    disagreement of the untrusted search) and ``reclaim`` is true, the certificate is rewritten
+    claiming the checker's count and checked again from scratch; ``Result.message`` says so.
+    """
+    from extract.certificate import build_certificate, json_int, write_certificate
+    from extract.strategies import search_module
+
+    s = _strategy(strategy, variant)
+    weights = load(model, models_dir)
+    path = _certificate_path(out, _model_label(model, weights, Path(models_dir)), s)
+    t0 = time.perf_counter()
+    found = search_module(s.family).search(weights, s.knob_dict)
+    search_seconds = time.perf_counter() - t0
+    provenance = {"api": "compact_proofs.certify", **found.info}
+    if isinstance(model, (str, os.PathLike)):
+        provenance["model_file"] = _resolve_path(model, Path(models_dir)).name
+    cert = build_certificate(weights, s.family, s.knob_dict, found.witness, found.certified_count, provenance)
+    write_certificate(cert, path)
+    common = dict(strategy=s.id, paper_name=s.paper_name, family=s.family, knobs=s.knob_dict,
+                  n_sequences=weights.config.n_sequences, certificate=path, weights_sha256=cert["weights_sha256"],
+                  search_seconds=search_seconds, config=weights.config)
+    if not check:
+        return Result(claimed=found.certified_count, certified=None, ops=None, verdict=None, check_seconds=None, **common)
+    v = _check_written(path)
+    message = ""
+    if not v.ok and reclaim:
+        first = v
+        write_certificate(dict(cert, claim={"certified_count": json_int(first.certified)}), path)
+        v = _check_written(path)
+        message = (f"search claimed {first.claimed} > checker's {first.certified}; "
+                   f"certificate rewritten to claim {first.certified} and checked again")
+    return Result(claimed=v.claimed, certified=v.certified, ops=v.ops, verdict=v,
+                  check_seconds=v.wall_ns / 1e9, message=message, **common)
+
+
+def _check_written(path: Path) -> Verdict:
+    try:
+        return check_file(path)
+    except CertificateError as e:  # a certificate we just wrote is malformed: a bug of the writer
+        raise RuntimeError(f"{path}: the written certificate is malformed ({e}); please report this") from None
+
+
+def certify_many(
+    model: ModelLike,
+    strategies: Iterable[str | Strategy | StrategyInfo] | str = "all",
+    check: bool = True,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR,
+    progress: bool = False,
+) -> list[Result]:
+    """``certify`` with each strategy in turn (``"all"``: the whole catalogue); ``out`` a folder."""
+    chosen = all_strategies() if strategies == "all" else [_strategy(x, None) for x in strategies]  # type: ignore[union-attr]
+    weights = load(model, models_dir)
+    label_source = model if isinstance(model, (str, os.PathLike)) else weights
+    if out is not None and Path(out).suffix == ".json":
+        raise CompactProofsError(f"{out}: certify_many writes several certificates; expected a folder")
+    it: Iterable[Strategy] = chosen
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(chosen, desc="certifying", unit="strategy")
+    return [certify(label_source, s, check=check, out=out, models_dir=models_dir) for s in it]
+
+
+# --------------------------------------------------------------------------------------------
+# Coq export and training
+
+
+def export_coq(model: ModelLike, strategy: str, out: str | os.PathLike[str], *, name: str | None = None,
+               models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR) -> Path:
+    """Write a Coq instance file ``out`` (``*.v``) whose theorem ``<name>_accuracy`` states that at
+    least N sequences are classified correctly, closed by the Coq checker of ``strategy``
+    (``"cubic"``, or ``"brute-force"`` for models with at most 20,000 sequences) running in the
+    kernel. Nothing written is trusted: a wrong claim makes the Coq build fail. How to compile
+    it: docs/coq.md. Returns the path written."""
+    from extract.coq_export import export_instance
+
+    try:
+        return export_instance(load(model, models_dir), strategy, out, name=name)
+    except UserError as e:
+        raise CompactProofsError(str(e)) from None
+
+
+def train(
+    seed: int,
+    *,
+    steps: int | None = None,
+    config: ModelConfig | None = None,
+    out: str | os.PathLike[str] | None = None,
+    models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR,
+    force: bool = False,
+    progress: bool = False,
+) -> Path:
+    """Train a Max-of-K model with the paper's recipe (training.md; deterministic: the same
+    arguments give byte-identical weights) and save it; returns the model file.
+
+    Default file: ``models_dir/seed-S.safetensors`` for the paper's model and 3000 steps (the
+    command line's), else ``models_dir/seed-S-v{v}-n{n}-d{d}-h{h}-steps{k}.safetensors``. An
+    existing file is reused unless ``force``, after checking that it was trained with the same
+    seed and steps (CompactProofsError otherwise).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise CompactProofsError(f"seed: expected a non-negative integer, got {seed!r}")
+    config = config or ModelConfig()
+    steps = TrainConfig().steps if steps is None else steps
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise CompactProofsError(f"steps: expected a positive integer, got {steps!r}")
+    if out is None:
+        if config == ModelConfig() and steps == TrainConfig().steps:
+            out = _seed_path(seed, Path(models_dir))
+        else:
+            c = config
+            out = Path(models_dir) / f"seed-{seed}-v{c.d_vocab}-n{c.n_ctx}-d{c.d_model}-h{c.d_head}-steps{steps}.safetensors"
+    out = Path(out)
+    meta = {"seed": str(seed), "steps": str(steps), "recipe": PAPER_RECIPE}
+    if out.exists() and not force:
+        from extract.weights import ModelFileError, load_metadata
+
+        try:
+            have = load_metadata(out)
+        except ModelFileError as e:
+            raise CompactProofsError(str(e)) from None
+        expected = {**meta, **{f: str(getattr(config, f)) for f in ("d_vocab", "n_ctx", "d_model", "d_head")}}
+        differ = {k: (have.get(k), v) for k, v in expected.items() if have.get(k) != v}
+        if differ:
+            what = ", ".join(f"{k} {a!r} (wanted {b!r})" for k, (a, b) in sorted(differ.items()))
+            raise CompactProofsError(f"{out}: exists but was trained differently: {what}; pass force=True to retrain")
+        return out
+    from extract.train import train as train_weights
+    from extract.weights import save_model
+
+    weights = train_weights(config, TrainConfig(seed=seed, steps=steps), progress=progress)
+    save_model(weights, out, meta)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Plots
+
+
+def _rows(results: Iterable[Result | dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r.as_row() if isinstance(r, Result) else r for r in results]
+
+
+def plot_bound_vs_cost(results: Iterable[Result | dict[str, Any]], path: str | os.PathLike[str] | None = None,
+                       title: str | None = None) -> Any:
+    """The bound-vs-checker-operations figure (extract/plots.py) of ``results`` (Results of one
+    model, or rows of a sweep's results); saved as PNG when ``path`` is given. Returns the
+    matplotlib Figure (needs the ``plot`` extra; without it extract.plots.PlotsUnavailable, one line)."""
+    from extract.plots import bound_vs_cost_figure
+
+    fig = bound_vs_cost_figure(_rows(results), title)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path)
+    return fig
+
+
+def plot_per_variant(results: Iterable[Result | dict[str, Any]], path: str | os.PathLike[str] | None = None,
+                     title: str | None = None) -> Any:
+    """The per-variant figure (extract/plots.py) of ``results``; saved as PNG when ``path`` is given."""
+    from extract.plots import per_variant_figure
+
+    fig = per_variant_figure(_rows(results), title)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path)
+    return fig
