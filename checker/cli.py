@@ -12,6 +12,7 @@ import json
 import sys
 from typing import Any, TextIO
 
+from checker.certificate import json_int
 from checker.errors import CertificateError
 from checker.verify import CheckerInternalError, Verdict, check_file
 
@@ -45,11 +46,6 @@ def _verdict_line(v: Verdict) -> str:
         f"{v.source}: {head}: certified {v.certified} {rel} claimed {v.claimed} "
         f"[{v.strategy}{knobs}] ops={v.ops} time={v.seconds_text()}s"
     )
-
-
-def json_int(x: int) -> int | str:
-    """Integers beyond 2^53 - 1 in absolute value as decimal strings (as in certificates)."""
-    return x if -(2**53 - 1) <= x <= 2**53 - 1 else str(x)
 
 
 def _verdict_json(v: Verdict) -> dict[str, Any]:

@@ -16,7 +16,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from checker.certificate import WEIGHT_NAMES, Certificate
+from checker.certificate import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    WEIGHT_NAMES,
+    Certificate,
+    canonical_weight_encoding,
+    normalise,
+    weight_shapes,
+)
 from checker.dyadic import DMatrix
 from checker.errors import CertificateError
 from checker.registry import strategy_module
@@ -28,9 +36,6 @@ from checker.validate import (
     expect_object,
     expect_str,
 )
-
-FORMAT_NAME = "compact-proofs-certificate"
-FORMAT_VERSION = 1
 
 # Limits (documented in certificates/FORMAT.md).
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -214,11 +219,6 @@ def load_certificate_obj(obj: Any, source: str) -> Certificate:
     )
 
 
-def weight_shapes(v: int, n: int, d: int, dh: int) -> dict[str, tuple[int, int]]:
-    """The mathematical shapes of semantics.md."""
-    return {"W_E": (v, d), "W_pos": (n, d), "W_Q": (d, dh), "W_K": (d, dh), "W_V": (d, dh), "W_O": (dh, d), "W_U": (d, v)}
-
-
 def _load_tensor(value: Any, field: str, shape: tuple[int, int]) -> tuple[DMatrix, tuple[list[list[int]], int]]:
     t = expect_object(value, field, ("shape", "exponent", "mantissas"))
     raw_shape = t["shape"]
@@ -231,35 +231,6 @@ def _load_tensor(value: Any, field: str, shape: tuple[int, int]) -> tuple[DMatri
     bound = 1 << MAX_MANTISSA_BITS
     rows = expect_int_matrix(t["mantissas"], f"{field}.mantissas", shape, -bound + 1, bound - 1)
     return DMatrix(tuple(tuple(r) for r in rows), exponent), normalise(rows, exponent)
-
-
-def normalise(rows: list[list[int]], exponent: int) -> tuple[list[list[int]], int]:
-    """The same exact values with the common power of two stripped: some mantissa odd, or all zero with exponent 0."""
-    acc = 0
-    for r in rows:
-        for m in r:
-            acc |= m
-    if acc == 0:
-        return [[0] * len(r) for r in rows], 0
-    shift = (acc & -acc).bit_length() - 1
-    if shift == 0:
-        return rows, exponent
-    return [[m >> shift for m in r] for r in rows], exponent + shift
-
-
-def canonical_weight_encoding(v: int, n: int, d: int, dh: int, tensors: dict[str, tuple[list[list[int]], int]]) -> bytes:
-    """The byte string hashed for weights_sha256 (certificates/FORMAT.md, "Weight hash").
-
-    ASCII lines: "compact-proofs-weights-v1 v n d dh", then per tensor in WEIGHT_NAMES order
-    "NAME rows cols exponent" and one line of all mantissas (row-major, single spaces),
-    each tensor normalised first.
-    """
-    parts = [f"compact-proofs-weights-v1 {v} {n} {d} {dh}\n"]
-    for name in WEIGHT_NAMES:
-        rows, e = tensors[name]
-        parts.append(f"{name} {len(rows)} {len(rows[0]) if rows else 0} {e}\n")
-        parts.append(" ".join(str(m) for r in rows for m in r) + "\n")
-    return "".join(parts).encode("ascii")
 
 
 def _load_knobs(value: Any, allowed: dict[str, tuple[str, ...]]) -> dict[str, str | int]:
