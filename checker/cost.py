@@ -27,7 +27,7 @@ from types import ModuleType
 
 from checker.errors import CertificateError
 
-DEFAULT_MAX_OPS = 6 * 10**9  # about 5 minutes of the worst case on one core of the reference machine (docs/adversarial.md)
+DEFAULT_MAX_OPS = 2 * 10**10  # at most a few minutes on one core of the reference machine (docs/adversarial.md)
 NUMPY_PER_UNIT = 16
 COST_FIELD = "(cost)"
 
@@ -46,7 +46,7 @@ class Header:
 
 def exp_units(bits: int) -> int:
     """Work units of one exp enclosure at ``bits`` bits (checker.exp_bounds.exp_dyadic)."""
-    return 256 + bits * bits // 32
+    return 2048 + bits * bits // 3
 
 
 def matmul_ops(m: int, k: int, n: int) -> int:

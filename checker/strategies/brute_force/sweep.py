@@ -39,7 +39,7 @@ from checker.strategies.brute_force.tables import (
     rows_bounds,
 )
 
-FALLBACK_MAX = 1024  # sequences decided one by one (decide_sequence) per check, at most; bounds the work
+FALLBACK_MAX = 128  # sequences decided one by one (decide_sequence) per check, at most; bounds the work
 CHUNK_ELEMENTS = 1 << 19  # int64 entries per broadcast chunk (about 4 MB: stays in cache)
 
 Box = list[tuple[int, int]]  # one half-open interval [lo, hi) of tokens per free position
