@@ -305,3 +305,33 @@ def test_the_documented_invocation_ignores_a_planted_checker(tmp_path: Path) -> 
 def test_the_console_script_is_declared() -> None:
     text = (ROOT / "pyproject.toml").read_text()
     assert 'compact-proofs-check = "checker.cli:main"' in text
+
+
+@pytest.mark.parametrize("strategy", ["single-sequence", "brute-force", "cubic", "subcubic"])
+def test_counted_operations_stay_below_the_cost_bound(strategy: str) -> None:
+    """On random tiny models the operations a check counts never exceed its bound (numpy ones at 1/16 unit
+    each, so for brute force the counted total is compared with 16 x the bound)."""
+    from checker.cost import NUMPY_PER_UNIT, Header, cost_of
+    from checker.load import load_certificate_obj
+    from checker.registry import strategy_module
+    from checker.verify import check_certificate
+    from extract.certificate import build_certificate
+    from extract.config import ModelConfig
+    from extract.model import ModelWeights
+    from extract.search import subcubic as search_subcubic
+    from extract.strategies import ATTENTION_ERROR_MODES
+
+    for seed, cfg in enumerate([ModelConfig(5, 3, 4, 4), ModelConfig(7, 2, 6, 3), ModelConfig(4, 4, 3, 5)]):
+        w = ModelWeights.random(cfg, seed=seed, scale=2.0)
+        if strategy == "subcubic":
+            variants = [dict(direct_path="max_diff_exact", attention="mean+diff", attention_error=e) for e in ATTENTION_ERROR_MODES]
+            certs = [build_certificate(w, strategy, k, search_subcubic.search(w, k).witness, 0) for k in variants]
+        else:
+            witness = {"sequence": [cfg.d_vocab - 1] * cfg.n_ctx} if strategy == "single-sequence" else {}
+            certs = [build_certificate(w, strategy, {}, witness, 0)]
+        for obj in certs:
+            cert = load_certificate_obj(obj, "<mem>")
+            h = Header(cfg.d_vocab, cfg.n_ctx, cfg.d_model, cfg.d_head, strategy, {k: str(x) for k, x in cert.knobs.items()})
+            bound = cost_of(h, strategy_module(strategy))
+            ops = check_certificate(cert).ops
+            assert ops <= (NUMPY_PER_UNIT if strategy == "brute-force" else 1) * bound, (cfg, cert.knobs, ops, bound)
