@@ -200,11 +200,13 @@ def test_just_over_the_structure_limits_is_refused(tmp_path: Path, unit: bytes, 
     assert info.value.field == "(file)" and "exceed the limit" in info.value.message
 
 
-def test_peak_memory_at_the_structure_limits_stays_under_the_documented_figure(tmp_path: Path) -> None:
-    """Just under the value limit (the densest file the limits allow): peak RSS < 100 MB + 10 x file size."""
+@pytest.mark.parametrize("unit", [b"0,", b"1234567,"], ids=["small-ints-16MB", "distinct-ints-64MB"])
+def test_peak_memory_at_the_structure_limits_stays_under_the_documented_figure(tmp_path: Path, unit: bytes) -> None:
+    """Just under the value limit, with the smallest values (the densest file) and with 7-digit integers
+    (a new integer object each, the file near 64 MiB): peak RSS < 100 MiB + 10 x file size."""
     n = MAX_VALUES - 64
     path = tmp_path / "dense.json"
-    path.write_bytes(b'{"provenance":{"x":[' + b"0," * n + b"0]}}")
+    path.write_bytes(b'{"provenance":{"x":[' + unit * n + b"0]}}")
     code, out, peak_kb = _checker_peak_rss(path)
     assert code == EXIT_MALFORMED and ": (file): " not in out  # parsed whole, then refused for its content
     assert peak_kb * 1024 < 100 * 2**20 + 10 * path.stat().st_size
@@ -335,3 +337,46 @@ def test_counted_operations_stay_below_the_cost_bound(strategy: str) -> None:
             bound = cost_of(h, strategy_module(strategy))
             ops = check_certificate(cert).ops
             assert ops <= (NUMPY_PER_UNIT if strategy == "brute-force" else 1) * bound, (cfg, cert.knobs, ops, bound)
+
+
+# ---------------------------------------------------------------- the table of docs/adversarial.md, section 3
+
+
+def _wide_scores(seed: int) -> Mantissa:
+    rnd = random.Random(seed)
+    return lambda name, i, j: rnd.randint(-(2**20), 2**20) if name in ("W_Q", "W_K", "W_E") else rnd.randint(-20, 20)
+
+
+CALIBRATION_CASES: dict[str, Callable[[], dict[str, Any]]] = {
+    "cubic v=256 n=2 d=8 small": lambda: hand_certificate(256, 2, 8, 8, "cubic", small(1)),
+    "cubic v=128 n=4 d=8 wide scores": lambda: hand_certificate(128, 4, 8, 8, "cubic", _wide_scores(2)),
+    "brute force v=32 n=4 ties": lambda: hand_certificate(32, 4, 4, 4, "brute-force", ties(3)),
+    "brute force v=2 n=18 ties": lambda: hand_certificate(2, 18, 1, 1, "brute-force", ties(1)),
+    "single-sequence v=1024 n=64 d=16": lambda: hand_certificate(1024, 64, 16, 16, "single-sequence", small(6),
+                                                                  witness={"sequence": [5] * 64}),
+}
+
+
+def calibration_row(name: str, obj: dict[str, Any] | None = None, path: str | None = None) -> str:
+    """One table row: bound, counted operations, CPU seconds of loading plus checking, CPU ns per bound unit."""
+    from checker.cost import Header, cost_of
+    from checker.load import load_certificate, load_certificate_obj
+    from checker.registry import strategy_module
+    from checker.verify import check_certificate
+
+    c0 = time.process_time()
+    cert = load_certificate(path, max_ops=10**15) if path else load_certificate_obj(obj, name, max_ops=10**15)
+    verdict = check_certificate(cert)
+    cpu = time.process_time() - c0
+    h = Header(cert.d_vocab, cert.n_ctx, cert.d_model, cert.d_head, cert.strategy, {k: str(x) for k, x in cert.knobs.items()})
+    bound = cost_of(h, strategy_module(cert.strategy))
+    return f"| {name} | {bound:.2e} | {verdict.ops:.2e} | {cpu:.2f} | {cpu * 1e9 / bound:.1f} | {verdict.certified} |"
+
+
+if __name__ == "__main__":  # python -m tests.test_resources [CERT.json ...]: the cost-bound table
+    print("| certificate | bound | counted ops | CPU s | CPU ns per bound unit | certified |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for case, make in CALIBRATION_CASES.items():
+        print(calibration_row(case, obj=make()), flush=True)
+    for arg in sys.argv[1:]:
+        print(calibration_row(Path(arg).name, path=arg), flush=True)
