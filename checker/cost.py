@@ -5,8 +5,9 @@ Claim: for a certificate whose header (model dimensions, strategy, knobs) is ``h
 it can cost once the header is accepted; load.py compares it with a budget (``max_ops``)
 before any heavy work and refuses the certificate when it is over. Work units:
 
-- one unit per arithmetic operation the checker counts on Python integers (OpCounter), whose
-  sizes are bounded by the documented limits (certificates/FORMAT.md, "Limits");
+- one unit per arithmetic operation the checker counts on Python integers (OpCounter), for
+  weights of at most WIDTH_STEP bits over a common exponent; wider weights multiply the whole
+  bound by width_factor (the square of the number of WIDTH_STEP-bit steps);
 - one unit per NUMPY_PER_UNIT element operations on numpy int64 arrays (vectorised, far cheaper);
 - EXP_UNITS(bits) units per certified exp enclosure at ``bits`` bits of relative precision
   (its Taylor series and squarings on integers of about ``bits`` bits).
@@ -29,12 +30,13 @@ from checker.errors import CertificateError
 
 DEFAULT_MAX_OPS = 2 * 10**10  # at most a few minutes on one core of the reference machine (docs/adversarial.md)
 NUMPY_PER_UNIT = 16
+WIDTH_STEP = 96  # weight widths up to this many bits cost one unit per counted operation
 COST_FIELD = "(cost)"
 
 
 @dataclass(frozen=True)
 class Header:
-    """What is known before the weights are read: dimensions, strategy and knobs."""
+    """What is known before any heavy work: dimensions, strategy, knobs and the width of the weights."""
 
     d_vocab: int
     n_ctx: int
@@ -42,6 +44,7 @@ class Header:
     d_head: int
     strategy: str
     knobs: dict[str, str]
+    weight_bits: int = 64  # bits to write every weight over one common exponent (load.py: widest mantissa + exponent spread)
 
 
 def exp_units(bits: int) -> int:
@@ -83,12 +86,23 @@ def decide_units(v: int, n: int) -> int:
     return 8 * n + 6 * v * n + per_round
 
 
+def width_factor(weight_bits: int) -> int:
+    """How much slower integer arithmetic gets with wider weights: 1 up to WIDTH_STEP bits, then
+    quadratic in the number of steps (products of path matrices multiply integers of about
+    four weight widths)."""
+    steps = max(1, -(-weight_bits // WIDTH_STEP))
+    return steps * steps
+
+
 def cost_of(h: Header, module: ModuleType) -> int:
-    """The strategy module's cost bound for ``h``; CertificateError if the module declares none."""
+    """The strategy module's cost bound for ``h``, times the width factor of the weights, plus loading.
+
+    CertificateError if the module declares no cost_bound.
+    """
     bound = getattr(module, "cost_bound", None)
     if bound is None:
         raise CertificateError("strategy.name", f"strategy {h.strategy!r} declares no cost bound (cost_bound); it cannot be checked")
-    return load_ops(h.d_vocab, h.n_ctx, h.d_model, h.d_head) + int(bound(h))
+    return load_ops(h.d_vocab, h.n_ctx, h.d_model, h.d_head) + width_factor(h.weight_bits) * int(bound(h))
 
 
 def enforce_budget(h: Header, module: ModuleType, max_ops: int) -> int:
@@ -98,6 +112,7 @@ def enforce_budget(h: Header, module: ModuleType, max_ops: int) -> int:
         raise CertificateError(
             COST_FIELD,
             f"checking {h.strategy} at d_vocab={h.d_vocab}, n_ctx={h.n_ctx}, d_model={h.d_model}, d_head={h.d_head} "
+            f"with {h.weight_bits}-bit weights "
             f"may take up to {cost:,} work units, over the budget of {max_ops:,} (raise it with --max-ops)",
         )
     return cost

@@ -13,7 +13,8 @@ Bounded work and memory, in this order: only a regular file is opened (a FIFO or
 refused without blocking), and it is read only up to MAX_FILE_BYTES; before JSON parsing, a
 count of brackets and commas bounds the number of containers and of values; parsing rejects
 oversize integers as it meets them; a walk then bounds the nesting depth and string lengths;
-the header is read and the cost bound checked before the weights are hashed or checked.
+the header and the weights are read (linear work) and the cost bound, which depends on the
+dimensions, the strategy and the width of the weights, is checked before anything else.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ MAX_VOCAB = 1024
 MAX_CTX = 64
 MAX_DIM = 1024
 MAX_ABS_EXPONENT = 256
-MAX_MANTISSA_BITS = 64
+MAX_MANTISSA_BITS = 288  # every float32 tensor fits: 2^128 / 2^-149 needs 277 bits
 FILE_FIELD = "(file)"
 
 TOP_REQUIRED = ("format", "version", "model", "weights", "weights_sha256", "strategy", "witness", "claim")
@@ -222,14 +223,13 @@ def load_certificate_obj(obj: Any, source: str, max_ops: int = DEFAULT_MAX_OPS) 
     name = expect_str(sobj["name"], "strategy.name")
     module = strategy_module(name)
     knobs = _load_knobs(sobj["knobs"], getattr(module, "KNOBS", {}))
-    enforce_budget(Header(v, n, d, dh, name, {k: str(x) for k, x in knobs.items()}), module, max_ops)
-
     shapes = weight_shapes(v, n, d, dh)
     wobj = expect_object(obj["weights"], "weights", WEIGHT_NAMES)
     weights: dict[str, DMatrix] = {}
     normalised: dict[str, tuple[list[list[int]], int]] = {}
     for wname in WEIGHT_NAMES:
         weights[wname], normalised[wname] = _load_tensor(wobj[wname], f"weights.{wname}", shapes[wname])
+    enforce_budget(Header(v, n, d, dh, name, {k: str(x) for k, x in knobs.items()}, weight_width(normalised)), module, max_ops)
 
     digest = expect_str(obj["weights_sha256"], "weights_sha256")
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
@@ -258,6 +258,13 @@ def load_certificate_obj(obj: Any, source: str, max_ops: int = DEFAULT_MAX_OPS) 
         witness=witness,
         claim=claim,
     )
+
+
+def weight_width(tensors: dict[str, tuple[list[list[int]], int]]) -> int:
+    """Bits needed to write every (normalised) weight over the smallest exponent: widest mantissa + exponent spread."""
+    bits = max((max((abs(m).bit_length() for r in rows for m in r), default=0) for rows, _ in tensors.values()), default=0)
+    exps = [e for _, e in tensors.values()]
+    return bits + max(exps) - min(exps)
 
 
 def _check_provenance(prov: Any) -> None:

@@ -136,6 +136,24 @@ def test_wide_mantissas_are_refused_before_any_arithmetic(tmp_path: Path) -> Non
     assert code == EXIT_MALFORMED and ".mantissas[" in out and secs < 5
 
 
+def test_wider_weights_raise_the_bound() -> None:
+    """The bound grows with the width of the weights (widest mantissa + exponent spread), not only the shape."""
+    from checker.cost import Header, cost_of, load_ops
+    from checker.load import MAX_MANTISSA_BITS, load_certificate_obj, weight_width
+    from checker.registry import strategy_module
+
+    assert MAX_MANTISSA_BITS >= 277  # every float32 tensor, whatever its dynamic range, is accepted
+    bounds = []
+    for bits in (30, 250):
+        rnd = random.Random(bits)
+        cert = load_certificate_obj(hand_certificate(8, 3, 4, 4, "cubic", lambda name, i, j: rnd.getrandbits(bits),
+                                                     {k: -256 for k in WEIGHT_NAMES}), "<mem>")
+        width = weight_width({k: (m.rows, m.exp) for k, m in cert.weights.items()})
+        bounds.append(cost_of(Header(8, 3, 4, 4, "cubic", {}, width), strategy_module("cubic")))
+    loading = load_ops(8, 3, 4, 4)
+    assert bounds[1] - loading == 9 * (bounds[0] - loading) > 0  # 250 bits: three 96-bit steps, factor 3^2
+
+
 def test_every_registered_strategy_declares_a_cost_bound() -> None:
     from checker.cost import Header
     from checker.registry import STRATEGY_MODULES, strategy_module
@@ -314,7 +332,7 @@ def test_counted_operations_stay_below_the_cost_bound(strategy: str) -> None:
     """On random tiny models the operations a check counts never exceed its bound (numpy ones at 1/16 unit
     each, so for brute force the counted total is compared with 16 x the bound)."""
     from checker.cost import NUMPY_PER_UNIT, Header, cost_of
-    from checker.load import load_certificate_obj
+    from checker.load import load_certificate_obj, weight_width
     from checker.registry import strategy_module
     from checker.verify import check_certificate
     from extract.certificate import build_certificate
@@ -333,7 +351,8 @@ def test_counted_operations_stay_below_the_cost_bound(strategy: str) -> None:
             certs = [build_certificate(w, strategy, {}, witness, 0)]
         for obj in certs:
             cert = load_certificate_obj(obj, "<mem>")
-            h = Header(cfg.d_vocab, cfg.n_ctx, cfg.d_model, cfg.d_head, strategy, {k: str(x) for k, x in cert.knobs.items()})
+            width = weight_width({k: (m.rows, m.exp) for k, m in cert.weights.items()})
+            h = Header(cfg.d_vocab, cfg.n_ctx, cfg.d_model, cfg.d_head, strategy, {k: str(x) for k, x in cert.knobs.items()}, width)
             bound = cost_of(h, strategy_module(strategy))
             ops = check_certificate(cert).ops
             assert ops <= (NUMPY_PER_UNIT if strategy == "brute-force" else 1) * bound, (cfg, cert.knobs, ops, bound)
@@ -347,7 +366,15 @@ def _wide_scores(seed: int) -> Mantissa:
     return lambda name, i, j: rnd.randint(-(2**20), 2**20) if name in ("W_Q", "W_K", "W_E") else rnd.randint(-20, 20)
 
 
+def _wide_mantissas(seed: int, bits: int) -> Mantissa:
+    rnd = random.Random(seed)
+    return lambda name, i, j: (rnd.getrandbits(bits) | (1 << (bits - 1))) * rnd.choice([1, -1])
+
+
 CALIBRATION_CASES: dict[str, Callable[[], dict[str, Any]]] = {
+    "single-sequence v=256 n=8 d=16 wide": lambda: hand_certificate(256, 8, 16, 16, "single-sequence", _wide_mantissas(1, 250),
+                                                                    {k: -256 for k in WEIGHT_NAMES}, witness={"sequence": [255] * 8}),
+    "cubic v=64 n=4 d=16 wide": lambda: hand_certificate(64, 4, 16, 16, "cubic", _wide_mantissas(1, 250), {k: -256 for k in WEIGHT_NAMES}),
     "cubic v=256 n=2 d=8 small": lambda: hand_certificate(256, 2, 8, 8, "cubic", small(1)),
     "cubic v=128 n=4 d=8 wide scores": lambda: hand_certificate(128, 4, 8, 8, "cubic", _wide_scores(2)),
     "brute force v=32 n=4 ties": lambda: hand_certificate(32, 4, 4, 4, "brute-force", ties(3)),
@@ -360,7 +387,7 @@ CALIBRATION_CASES: dict[str, Callable[[], dict[str, Any]]] = {
 def calibration_row(name: str, obj: dict[str, Any] | None = None, path: str | None = None) -> str:
     """One table row: bound, counted operations, CPU seconds of loading plus checking, CPU ns per bound unit."""
     from checker.cost import Header, cost_of
-    from checker.load import load_certificate, load_certificate_obj
+    from checker.load import load_certificate, load_certificate_obj, weight_width
     from checker.registry import strategy_module
     from checker.verify import check_certificate
 
@@ -368,9 +395,10 @@ def calibration_row(name: str, obj: dict[str, Any] | None = None, path: str | No
     cert = load_certificate(path, max_ops=10**15) if path else load_certificate_obj(obj, name, max_ops=10**15)
     verdict = check_certificate(cert)
     cpu = time.process_time() - c0
-    h = Header(cert.d_vocab, cert.n_ctx, cert.d_model, cert.d_head, cert.strategy, {k: str(x) for k, x in cert.knobs.items()})
+    width = weight_width({k: (m.rows, m.exp) for k, m in cert.weights.items()})
+    h = Header(cert.d_vocab, cert.n_ctx, cert.d_model, cert.d_head, cert.strategy, {k: str(x) for k, x in cert.knobs.items()}, width)
     bound = cost_of(h, strategy_module(cert.strategy))
-    return f"| {name} | {bound:.2e} | {verdict.ops:.2e} | {cpu:.2f} | {cpu * 1e9 / bound:.1f} | {verdict.certified} |"
+    return f"| {name} ({width}-bit weights) | {bound:.2e} | {verdict.ops:.2e} | {cpu:.2f} | {cpu * 1e9 / bound:.1f} | {verdict.certified} |"
 
 
 if __name__ == "__main__":  # python -m tests.test_resources [CERT.json ...]: the cost-bound table
