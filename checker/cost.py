@@ -1,7 +1,7 @@
 """The cost bound: how much work a certificate can make the checker do, known from its header.
 
-Claim: for a certificate whose header (model dimensions, strategy, knobs) is ``h``,
-``cost_bound(h)`` of its strategy module is an upper bound, in work units, on what checking
+Claim: for a certificate whose header (model dimensions, strategy, knobs, width of the
+weights) is ``h``, ``cost_of(h, module)`` is an upper bound, in work units, on what checking
 it can cost once the header is accepted; load.py compares it with a budget (``max_ops``)
 before any heavy work and refuses the certificate when it is over. Work units:
 
@@ -9,13 +9,15 @@ before any heavy work and refuses the certificate when it is over. Work units:
   weights of at most WIDTH_STEP bits over a common exponent; wider weights multiply the whole
   bound by width_factor (the square of the number of WIDTH_STEP-bit steps);
 - one unit per NUMPY_PER_UNIT element operations on numpy int64 arrays (vectorised, far cheaper);
-- EXP_UNITS(bits) units per certified exp enclosure at ``bits`` bits of relative precision
+- exp_units(bits) units per certified exp enclosure at ``bits`` bits of relative precision
   (its Taylor series and squarings on integers of about ``bits`` bits).
 
 The formulas over-count on purpose: they bound the worst case (nothing pruned, every
-fallback taken), not the typical run. docs/adversarial.md lists the bound, the counted
-operations and the measured time for a range of certificates; the default budget admits
-every certificate of the paper's size (d_vocab 64, n_ctx 4) for every strategy.
+fallback taken), not the typical run. They are not proved: tests/test_resources.py checks
+that counted operations stay below them, and docs/adversarial.md lists bound, counted
+operations and measured CPU time for certificates built to be expensive (at most 12.8 ns of
+CPU per unit measured). The default budget admits every certificate of the paper's size
+(d_vocab 64, n_ctx 4) for every strategy.
 
 Each strategy module defines ``cost_bound(h: Header) -> int`` built from the helpers below;
 a strategy without one cannot be checked (CertificateError on strategy.name).
