@@ -94,19 +94,20 @@ def phase_exact(cert_path: Path, repeat: int) -> dict:
     res = brute_force.run(cert, OpCounter(), want_unproved=True)
     unproved = np.concatenate(res.unproved).tolist() if res.unproved else []
     # reference: the same sweep without competitor pruning (every sequence x every competitor)
-    from checker.strategies import brute_force_sweep
+    from checker.strategies.brute_force import sweep as brute_force_sweep
 
-    brute_force_sweep.PRUNE = False
+    pruned = brute_force_sweep.kept_competitors
+    brute_force_sweep.kept_competitors = lambda ub: np.arange(len(ub))
     ops_full = OpCounter()
     t0 = time.perf_counter()
     full = brute_force.check(cert, ops_full)
     full_s = time.perf_counter() - t0
-    brute_force_sweep.PRUNE = True
+    brute_force_sweep.kept_competitors = pruned
     return {
         "noprune_seconds": full_s, "noprune_ops": ops_full.count, "noprune_certified": full,
         "load_seconds": load_s, "check_runs": [x.wall_ns / 1e9 for x in verdicts], "ops": verdict.ops,
         "certified": verdict.certified, "claimed": verdict.claimed, "ok": verdict.ok,
-        "peak_rss_mb": rss, "breakdown_ns": res.ns, "fast_proved": res.fast_proved,
+        "peak_rss_mb": rss, "fast_proved": res.fast_proved,
         "second_proved": res.second_proved, "refuted": res.fast_refuted,
         "fallback_proved": res.fallback_proved, "fallback_not_proved": res.fallback_not_proved,
         "unproved": sorted(unproved), "stats_run_certified": res.proved,
@@ -174,14 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"exact check without pruning (1x)  {ex['noprune_seconds']:6.2f}   {'':8s}   {ex['noprune_seconds'] / base:9.2f}")
     print(f"exact check operations: {ex['ops']:.3e} (without pruning {ex['noprune_ops']:.3e}; "
           f"certified {ex['noprune_certified']} there)")
-    ns = ex["breakdown_ns"]
-    total = sum(ns.values())
-    print("\nwhere the exact check's time goes (second, untimed-verdict run with statistics):")
-    labels = {"paths": "exact path matrices (Python ints)", "tables": "exp enclosures + per-group tables",
-              "fast": "fast int64 sweep over all sequences", "second": "second pass (per-sequence scale)",
-              "fallback": "exact fallback (decide_sequence)"}
-    for k in ("paths", "tables", "fast", "second", "fallback"):
-        print(f"  {labels[k]:38s} {ns.get(k, 0) / 1e9:7.2f} s  {100 * ns.get(k, 0) / max(total, 1):5.1f} %")
+    print("\nwhat the exact check decided (second run with statistics; profile with `python -m cProfile` for time per phase):")
     print(f"  sequences: fast-proved {ex['fast_proved']}, second-pass proved {ex['second_proved']}, "
           f"refuted {ex['refuted']}, fallback proved {ex['fallback_proved']}, fallback not proved {ex['fallback_not_proved']}")
 

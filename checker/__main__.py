@@ -1,4 +1,4 @@
-"""`python -m checker FILE... [--json]` (see checker/cli.py)."""
+"""`python -I -m checker FILE... [--json] [--max-ops N]` (see checker/cli.py; -I keeps the current directory out of the import path)."""
 
 import sys
 

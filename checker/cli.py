@@ -1,34 +1,54 @@
-"""Command line of the independent checker: `python -m checker FILE... [--json]`.
+"""Command line of the independent checker: `compact-proofs-check FILE... [--json] [--max-ops N]`.
 
-Exit codes: 0 every claim holds; 1 some certificate is well-formed but its claim fails;
-2 some input is unreadable or malformed, or a strategy module failed internally (2 wins
-over 1). Every problem is reported on one line "FILE: field: message"; never a traceback.
+Also `python -I -m checker` (-I: the current directory and PYTHON* variables cannot change
+which checker runs). Exit codes (the highest applicable one wins):
+  0  every claim holds
+  1  some certificate is well-formed but its claim fails
+  2  some certificate is malformed or over the work budget, or a strategy failed internally
+  3  some file could not be read (missing, unreadable, not a regular file)
+  4  the verdict could not be written (standard output closed, full or failing)
+Every problem is reported on one line "FILE: field: message" (code 4 on standard error,
+"checker: ..."); never a traceback. Output text is escaped so it survives any stdout encoding.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, TextIO
 
-from checker.errors import CertificateError
+from checker.certificate import json_int
+from checker.cost import DEFAULT_MAX_OPS
+from checker.errors import CertificateError, InputError
 from checker.verify import CheckerInternalError, Verdict, check_file
 
-DESCRIPTION = """\
+EXIT_OK, EXIT_CLAIM_FAILS, EXIT_MALFORMED, EXIT_UNREADABLE, EXIT_OUTPUT = 0, 1, 2, 3, 4
+
+DESCRIPTION = f"""\
 Independently check compact-proofs certificates (certificates/FORMAT.md).
 
-For each FILE the checker strictly validates the certificate, recomputes from the exact
-integer weights the number of sequences its strategy proves correct ("certified"), and
-accepts exactly when certified >= the certificate's claimed count. It prints the verdict,
-both counts, the exact arithmetic operation count (the proof length) and the wall time.
+For each FILE the checker strictly validates the certificate, bounds the work its strategy
+can cost from the header alone (refused above --max-ops), recomputes from the exact integer
+weights the number of sequences the strategy proves correct ("certified"), and accepts
+exactly when certified >= the certificate's claimed count. It prints the verdict, both
+counts, the exact arithmetic operation count (the proof length) and the wall time.
 
-Exit status: 0 every claim holds; 1 some claim fails; 2 some file is unreadable or
-malformed (printed as "FILE: field: message"), or a strategy checker failed internally.
+Run it as `compact-proofs-check` or `python -I -m checker` (never as a plain `python -m
+checker` in a directory you do not control: that runs whatever checker/ lies there).
+
+Exit status: {EXIT_OK} every claim holds; {EXIT_CLAIM_FAILS} some claim fails; {EXIT_MALFORMED} some file is malformed or over
+the budget ("FILE: field: message"), or a strategy checker failed internally; {EXIT_UNREADABLE} some file
+cannot be read or is not a regular file; {EXIT_OUTPUT} the verdict could not be written.
 """
 
 MAX_FIELD_CHARS = 200
 MAX_MESSAGE_CHARS = 400
+
+
+class OutputError(Exception):
+    """Writing the verdict failed (exit code 4)."""
 
 
 def one_line(text: str, limit: int) -> str:
@@ -42,14 +62,9 @@ def _verdict_line(v: Verdict) -> str:
     head = "claim holds" if v.ok else "CLAIM FAILS"
     rel = ">=" if v.ok else "<"
     return (
-        f"{v.source}: {head}: certified {v.certified} {rel} claimed {v.claimed} "
+        f"{one_line(v.source, 1000)}: {head}: certified {v.certified} {rel} claimed {v.claimed} "
         f"[{v.strategy}{knobs}] ops={v.ops} time={v.seconds_text()}s"
     )
-
-
-def json_int(x: int) -> int | str:
-    """Integers beyond 2^53 - 1 in absolute value as decimal strings (as in certificates)."""
-    return x if -(2**53 - 1) <= x <= 2**53 - 1 else str(x)
 
 
 def _verdict_json(v: Verdict) -> dict[str, Any]:
@@ -66,51 +81,94 @@ def _verdict_json(v: Verdict) -> dict[str, Any]:
     }
 
 
-def run(files: list[str], as_json: bool, out: TextIO) -> int:
-    """Check every file, print one line (or one JSON array) of results; return the exit code."""
-    code = 0
+def _emit(out: TextIO, text: str) -> None:
+    try:
+        out.write(text + "\n")
+        out.flush()
+    except (OSError, ValueError, UnicodeError) as e:
+        raise OutputError(str(e) or type(e).__name__) from None
+
+
+def _check_one(f: str, max_ops: int) -> tuple[int, dict[str, Any], str]:
+    """(exit code, JSON record, text line) for one file."""
+    src = one_line(f, 1000)
+    try:
+        v = check_file(f, max_ops)
+    except CertificateError as e:
+        code, status = (EXIT_UNREADABLE, "unreadable") if isinstance(e, InputError) else (EXIT_MALFORMED, "malformed")
+        field = one_line(e.field or "(file)", MAX_FIELD_CHARS)
+        msg = one_line(e.message, MAX_MESSAGE_CHARS)
+        return code, {"file": f, "status": status, "field": field, "message": msg}, f"{src}: {field}: {msg}"
+    except Exception as e:  # CheckerInternalError, RecursionError, MemoryError, ...: never accept on exception
+        msg = one_line(str(e) if isinstance(e, CheckerInternalError) else f"{type(e).__name__}: {e}", MAX_MESSAGE_CHARS)
+        return EXIT_MALFORMED, {"file": f, "status": "internal-error", "field": "(internal)", "message": msg}, f"{src}: (internal): {msg}"
+    return (EXIT_OK if v.ok else EXIT_CLAIM_FAILS), _verdict_json(v), _verdict_line(v)
+
+
+def run(files: list[str], as_json: bool, out: TextIO, max_ops: int = DEFAULT_MAX_OPS) -> int:
+    """Check every file, print one line per file (or one JSON array); return the exit code.
+
+    Raises OutputError when the output cannot be written.
+    """
+    code = EXIT_OK
     results: list[dict[str, Any]] = []
     for f in files:
-        src = one_line(f, 1000)
-        try:
-            v = check_file(f)
-        except CertificateError as e:
-            field = one_line(e.field or "(file)", MAX_FIELD_CHARS)
-            msg = one_line(e.message, MAX_MESSAGE_CHARS)
-            code = 2
-            if as_json:
-                results.append({"file": f, "status": "malformed", "field": field, "message": msg})
-            else:
-                print(f"{src}: {field}: {msg}", file=out)
-            continue
-        except (CheckerInternalError, RecursionError, MemoryError, Exception) as e:  # never accept on exception
-            code = 2
-            msg = one_line(f"{type(e).__name__}: {e}" if not isinstance(e, CheckerInternalError) else str(e), MAX_MESSAGE_CHARS)
-            if as_json:
-                results.append({"file": f, "status": "internal-error", "field": "(internal)", "message": msg})
-            else:
-                print(f"{src}: (internal): {msg}", file=out)
-            continue
-        if not v.ok and code == 0:
-            code = 1
+        c, record, line = _check_one(f, max_ops)
+        code = max(code, c)
         if as_json:
-            results.append(_verdict_json(v))
+            results.append(record)
         else:
-            print(_verdict_line(v), file=out)
+            _emit(out, line)
     if as_json:
-        print(json.dumps(results, indent=1), file=out)
+        _emit(out, json.dumps(results, indent=1))
     return code
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 all claims hold, 1 some fail, 2 malformed input)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m checker", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="certificate files (JSON)")
-    parser.add_argument("--json", action="store_true", help="print one JSON array of results instead of text lines")
+def _positive_int(text: str) -> int:
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # argparse: --help (0) or a usage error (2)
-        return e.code if isinstance(e.code, int) else 2
-    return run(args.files, args.json, sys.stdout)
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text[:40]!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _give_up_on_stdout() -> None:
+    """Point file descriptor 1 at the null device, so the interpreter's final flush cannot fail again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (see the module docstring)."""
+    out = sys.stdout
+    try:
+        out.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        pass
+    parser = argparse.ArgumentParser(
+        prog="compact-proofs-check", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="certificate files (JSON, regular files only)")
+    parser.add_argument("--json", action="store_true", help="print one JSON array of results instead of text lines")
+    parser.add_argument("--max-ops", type=_positive_int, default=DEFAULT_MAX_OPS, metavar="N",
+                        help=f"work budget: refuse certificates whose cost bound exceeds N (default {DEFAULT_MAX_OPS:,})")
+    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # argparse: --help (0) or a usage error (2)
+            out.flush()
+            return e.code if isinstance(e.code, int) else EXIT_MALFORMED
+        return run(args.files, args.json, out, args.max_ops)
+    except (OutputError, OSError, ValueError) as e:
+        _give_up_on_stdout()
+        try:
+            print(f"checker: cannot write the verdict to standard output: {one_line(str(e), MAX_MESSAGE_CHARS)}", file=sys.stderr)
+        except (OSError, ValueError):
+            pass
+        return EXIT_OUTPUT

@@ -23,6 +23,7 @@ import operator
 from fractions import Fraction
 from typing import Literal
 
+from checker.dyadic import to_fraction
 from checker.exp_bounds import EXP_ARG_LIMIT, exp_dyadic
 from checker.ops import OpCounter
 from checker.paths import ExactPaths
@@ -90,7 +91,7 @@ def _weight_bounds(prep: _Prepared, d_head: int, bits: int, ops: OpCounter) -> t
     """Integers wl, wh and exponent E with wl[g] 2^E <= w_g <= wh[g] 2^E (w_g = exp(-offset_g 2^e / sqrt(d_head)))."""
     c_lo, c_hi = inv_sqrt_bounds(d_head, bits + 8)
     ops.add(1)
-    scale = Fraction(1 << prep.score_exp) if prep.score_exp >= 0 else Fraction(1, 1 << -prep.score_exp)
+    scale = to_fraction(1, prep.score_exp)
     lows: list[tuple[int, int]] = []
     highs: list[tuple[int, int]] = []
     for off in prep.offsets:
@@ -147,20 +148,3 @@ def classify_sequence(paths: ExactPaths, d_head: int, seq: tuple[int, ...], ops:
 def decide_sequence(paths: ExactPaths, d_head: int, seq: tuple[int, ...], ops: OpCounter, max_bits: int = DEFAULT_MAX_BITS) -> bool:
     """True only when the sequence is PROVED correct (every competitor strictly below the max's logit)."""
     return classify_sequence(paths, d_head, seq, ops, max_bits) == "correct"
-
-
-def margin_bounds(paths: ExactPaths, d_head: int, seq: tuple[int, ...], bits: int, ops: OpCounter) -> dict[int, tuple[Fraction, Fraction]]:
-    """For each competitor x != max(seq): Fractions (lo, hi) with lo <= F(x) <= hi (F as in the module docstring).
-
-    F(x) = (logit(x) - logit(m)) * sum_p exp(s_p - s*), so sign(F(x)) = sign(logit(x) - logit(m)).
-    """
-    prep = _prepare(paths, tuple(seq), ops)
-    wl, wh, E = _weight_bounds(prep, d_head, bits, ops)
-    e = E + prep.coeff_exp
-    unit = Fraction(1 << e) if e >= 0 else Fraction(1, 1 << -e)
-    out: dict[int, tuple[Fraction, Fraction]] = {}
-    for x, coeff in zip(prep.competitors, prep.coeffs):
-        lo, hi = _bounds_at(coeff, wl, wh)
-        ops.add(4 * len(wl))
-        out[x] = (lo * unit, hi * unit)
-    return out

@@ -14,3 +14,10 @@ class CertificateError(Exception):
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
         self.message = message
+
+
+class InputError(CertificateError):
+    """The file cannot be read at all (missing, unreadable, not a regular file): exit code 3."""
+
+    def __init__(self, message: str):
+        super().__init__("(file)", message)

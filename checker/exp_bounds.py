@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from checker.dyadic import ceil_div, ceil_pow2, ceil_shift, floor_pow2, floor_shift, to_fraction
 from checker.errors import CertificateError
 
 EXP_ARG_LIMIT = 1 << 16
@@ -45,7 +46,7 @@ def _exp_pos_fixed(y: Fraction, p: int) -> tuple[Dyadic, Dyadic]:
     num = a << shift if shift >= 0 else a
     den = b if shift >= 0 else b << -shift
     r_lo = num // den  # r_lo <= r * 2^p
-    r_hi = -((-num) // den)  # r_hi >= r * 2^p
+    r_hi = ceil_div(num, den)  # r_hi >= r * 2^p
     one = 1 << p
     # Lower Taylor sum with r_lo, floor divisions: every term is <= r^j / j! * 2^p.
     t, s_lo, j = one, one, 1
@@ -59,7 +60,7 @@ def _exp_pos_fixed(y: Fraction, p: int) -> tuple[Dyadic, Dyadic]:
     t, s_hi, j = one, one, 1
     while t > 1:
         den_j = den_p * j
-        t = -((-t * r_hi) // den_j)
+        t = ceil_div(t * r_hi, den_j)
         s_hi += t
         j += 1
     s_hi += t  # tail bound
@@ -70,11 +71,11 @@ def _exp_pos_fixed(y: Fraction, p: int) -> tuple[Dyadic, Dyadic]:
         hi_m, hi_e = hi_m * hi_m, 2 * hi_e
         sl = lo_m.bit_length() - width
         if sl > 0:
-            lo_m >>= sl  # round down
+            lo_m = floor_shift(lo_m, sl)
             lo_e += sl
         sh = hi_m.bit_length() - width
         if sh > 0:
-            hi_m = -((-hi_m) >> sh)  # round up
+            hi_m = ceil_shift(hi_m, sh)
             hi_e += sh
     return (lo_m, lo_e), (hi_m, hi_e)
 
@@ -85,7 +86,7 @@ def _reciprocal(lo: Dyadic, hi: Dyadic, p: int) -> tuple[Dyadic, Dyadic]:
     sh = p + hm.bit_length()
     new_lo = ((1 << sh) // hm, -he - sh)
     sl = p + lm.bit_length()
-    new_hi = (-((-(1 << sl)) // lm), -le - sl)
+    new_hi = (ceil_div(1 << sl, lm), -le - sl)
     return new_lo, new_hi
 
 
@@ -122,16 +123,10 @@ def exp_dyadic(x: Fraction | int, bits: int) -> tuple[Dyadic, Dyadic]:
         p += 16  # pragma: no cover - the first precision is chosen to suffice
 
 
-def dyadic_fraction(d: Dyadic) -> Fraction:
-    """The exact value m * 2^e."""
-    m, e = d
-    return Fraction(m << e) if e >= 0 else Fraction(m, 1 << -e)
-
-
 def exp_bounds(x: Fraction | int, bits: int) -> tuple[Fraction, Fraction]:
     """Fractions (lo, hi) with 0 < lo <= exp(x) <= hi and hi - lo <= lo * 2^-bits."""
     lo, hi = exp_dyadic(x, bits)
-    return dyadic_fraction(lo), dyadic_fraction(hi)
+    return to_fraction(*lo), to_fraction(*hi)
 
 
 def exp_interval(a: Fraction | int, b: Fraction | int, bits: int) -> tuple[Fraction, Fraction]:
@@ -158,9 +153,7 @@ def exp_fixed(x: Fraction | int, scale: int) -> tuple[int, int]:
         raise ValueError("exp_fixed needs scale >= 0")
     if x <= -(scale + 1) * Fraction(7, 10):
         return 0, 1
-    extra = -((-3 * x) // 2) if x > 0 else 0  # ceil(3x/2) >= log2(exp(x))
-    lo, hi = exp_dyadic(x, scale + int(extra) + 2)
+    extra = ceil_div(3 * x.numerator, 2 * x.denominator) if x > 0 else 0  # ceil(3x/2) >= log2(exp(x))
+    lo, hi = exp_dyadic(x, scale + extra + 2)
     (lm, le), (hm, he) = lo, hi
-    lo_i = lm << (le + scale) if le + scale >= 0 else lm >> -(le + scale)
-    hi_i = hm << (he + scale) if he + scale >= 0 else -((-hm) >> -(he + scale))
-    return lo_i, hi_i
+    return floor_pow2(lm, le + scale), ceil_pow2(hm, he + scale)

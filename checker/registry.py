@@ -1,11 +1,14 @@
 """Which module checks which strategy. Imported lazily so a broken strategy cannot break the rest.
 
-Each module in checker/strategies/ defines
+Each module (or package) in checker/strategies/ defines
     NAME: str
     KNOBS: dict[str, tuple[str, ...]]     # every knob is required; its allowed values
+    def cost_bound(h: checker.cost.Header) -> int   # work units, an upper bound (checker/cost.py)
     def check(cert: Certificate, ops: OpCounter) -> int
-returning the number of sequences it proves correct (raising CertificateError for a malformed
-witness). The verdict compares that number with the claim.
+check returns the number of sequences it proves correct (raising CertificateError for a
+malformed witness); the verdict compares that number with the claim. A module without
+cost_bound is refused before its check runs. Adding a strategy: one line below, and those
+four names in its module.
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ from typing import Any, Iterable
 
 from checker.errors import CertificateError
 
-MAX_INT_BITS = 4096
+MAX_INT_BITS = 1024
 # A decimal string of more digits than this cannot be a MAX_INT_BITS-bit integer
-# (4096 * log10(2) < 1234); checked before int() so no huge conversion ever runs.
-MAX_INT_DIGITS = 1234
+# (1024 * log10(2) < 309); checked before int() so no huge conversion ever runs.
+MAX_INT_DIGITS = 309
 _DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)\Z")
 
 

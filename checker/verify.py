@@ -16,6 +16,7 @@ from pathlib import Path
 
 from checker.certificate import Certificate
 from checker.errors import CertificateError
+from checker.cost import DEFAULT_MAX_OPS
 from checker.load import load_certificate
 from checker.ops import OpCounter
 from checker.registry import strategy_module
@@ -86,6 +87,9 @@ def check_certificate(cert: Certificate) -> Verdict:
     )
 
 
-def check_file(path: str | Path) -> Verdict:
-    """Load (strictly) and check one certificate file; CertificateError if it is malformed."""
-    return check_certificate(load_certificate(path))
+def check_file(path: str | Path, max_ops: int = DEFAULT_MAX_OPS) -> Verdict:
+    """Load (strictly, within the work budget ``max_ops``) and check one certificate file.
+
+    CertificateError if it is malformed or over budget (InputError if it cannot be read).
+    """
+    return check_certificate(load_certificate(path, max_ops))

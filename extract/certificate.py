@@ -2,7 +2,9 @@
 
 Every float32 weight is the exact dyadic rational mantissa * 2^exponent; one exponent per
 tensor. The checker re-derives everything from these integers: nothing written here is
-trusted, it only has to be *correct* for a claim to pass.
+trusted, it only has to be *correct* for a claim to pass. The format's definitions (name,
+version, weight names, integer spelling, the canonical weight encoding that is hashed) are
+the checker's (checker/certificate.py): this module imports them and defines none of its own.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from extract.config import WEIGHT_NAMES, ModelConfig
+from checker import certificate as fmt
+from checker.certificate import FORMAT_NAME, FORMAT_VERSION, WEIGHT_NAMES, json_int
+from extract.config import ModelConfig
 from extract.model import ModelWeights
 
-FORMAT_NAME = "compact-proofs-certificate"
-FORMAT_VERSION = 1
-JSON_SAFE_INT = 2**53 - 1
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "WEIGHT_NAMES", "DyadicTensor", "build_certificate", "dyadic_from_float32",
+           "encode_weights", "json_int", "weights_sha256", "write_certificate"]
 
 
 @dataclass(frozen=True)
@@ -36,14 +39,9 @@ class DyadicTensor:
 
 
 def normalise(mantissas: list[list[int]], exponent: int) -> DyadicTensor:
-    """Strip the common power of two: afterwards some mantissa is odd, or all are 0 with exponent 0."""
-    flat = [m for row in mantissas for m in row]
-    if not any(flat):
-        return DyadicTensor([[0] * len(r) for r in mantissas], 0)
-    shift = min((m & -m).bit_length() - 1 for m in flat if m)
-    if shift == 0:
-        return DyadicTensor([list(r) for r in mantissas], exponent)
-    return DyadicTensor([[m >> shift for m in r] for r in mantissas], exponent + shift)
+    """Strip the common power of two (FORMAT.md): afterwards some mantissa is odd, or all are 0 with exponent 0."""
+    rows, e = fmt.normalise([list(r) for r in mantissas], exponent)
+    return DyadicTensor(rows, e)
 
 
 def dyadic_from_float32(arr: np.ndarray) -> DyadicTensor:
@@ -66,24 +64,16 @@ def dyadic_from_float32(arr: np.ndarray) -> DyadicTensor:
 
 
 def canonical_weight_encoding(config: ModelConfig, tensors: dict[str, DyadicTensor]) -> bytes:
-    """The byte string whose SHA-256 names a model (FORMAT.md, "Weight hash")."""
-    parts = [f"compact-proofs-weights-v1 {config.d_vocab} {config.n_ctx} {config.d_model} {config.d_head}\n"]
-    for name in WEIGHT_NAMES:
-        t = tensors[name]
-        r, c = t.shape
-        parts.append(f"{name} {r} {c} {t.exponent}\n")
-        parts.append(" ".join(str(m) for row in t.mantissas for m in row) + "\n")
-    return "".join(parts).encode("ascii")
+    """The byte string whose SHA-256 names a model (the checker's definition, FORMAT.md "Weight hash")."""
+    c = config
+    return fmt.canonical_weight_encoding(c.d_vocab, c.n_ctx, c.d_model, c.d_head,
+                                         {n: (t.mantissas, t.exponent) for n, t in tensors.items()})
 
 
 def weights_sha256(weights: ModelWeights) -> str:
+    """The weights_sha256 of a model (FORMAT.md, "Weight hash")."""
     tensors = {n: dyadic_from_float32(a) for n, a in weights.tensors().items()}
     return hashlib.sha256(canonical_weight_encoding(weights.config, tensors)).hexdigest()
-
-
-def json_int(x: int) -> int | str:
-    """Integers beyond 2^53 - 1 in absolute value are written as decimal strings."""
-    return x if -JSON_SAFE_INT <= x <= JSON_SAFE_INT else str(x)
 
 
 def encode_weights(weights: ModelWeights) -> tuple[dict[str, Any], str]:

@@ -20,7 +20,9 @@ from checker.errors import CertificateError
 from checker.load import load_certificate_obj
 from checker.ops import OpCounter
 from checker.paths import exact_paths
-from checker.strategies import brute_force, brute_force_sweep, brute_force_tables
+from checker.strategies import brute_force
+from checker.strategies.brute_force import sweep as brute_force_sweep
+from checker.strategies.brute_force import tables as brute_force_tables
 from checker.verify import check_certificate
 from extract.certificate import build_certificate, write_certificate
 from extract.config import ModelConfig
@@ -84,7 +86,7 @@ def test_ties_count_as_wrong() -> None:
     w = ModelWeights.from_tensors(cfg, {k: np.zeros(s, dtype=np.float32) for k, s in cfg.weight_shapes().items()})
     res = run(w)
     assert res.proved == 0
-    assert res.fallback_sequences  # exact ties are undecidable by enclosures: they reach the fallback
+    assert res.fallback_not_proved  # exact ties are undecidable by enclosures: they reach the fallback
     assert res.fallback_proved == 0
 
 
@@ -182,7 +184,7 @@ def test_fallback_alone_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
         w = tiny_trained_weights(ModelConfig(d_vocab=5, n_ctx=3, d_model=6, d_head=6), seed, 150)
         res = run(w)
         assert res.fast_proved == res.second_proved == res.fast_refuted == 0
-        assert len(res.fallback_sequences) == 5**3
+        assert res.fallback_proved + res.fallback_not_proved == 5**3
         assert_matches_oracle(w, res)
 
 
@@ -213,9 +215,9 @@ def test_pruning_changes_no_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
     for seed in range(4):
         w = tiny_trained_weights(ModelConfig(d_vocab=8, n_ctx=4, d_model=8, d_head=8), seed, 150)
         pruned = run(w)
-        monkeypatch.setattr(brute_force_sweep, "PRUNE", False)
+        monkeypatch.setattr(brute_force_sweep, "kept_competitors", lambda ub: np.arange(len(ub)))
         full = run(w)
-        monkeypatch.setattr(brute_force_sweep, "PRUNE", True)
+        monkeypatch.undo()
         assert np.array_equal(pruned.mask, full.mask) and pruned.fast_proved == full.fast_proved
 
 

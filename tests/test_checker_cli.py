@@ -39,6 +39,9 @@ class Faulty(types.ModuleType):
     KNOBS: dict[str, tuple[str, ...]] = {}
     result: Any = 0
 
+    def cost_bound(self, header: Any) -> int:
+        return 1
+
     def check(self, cert: Any, ops: Any) -> Any:
         if isinstance(self.result, Exception):
             raise self.result
@@ -80,9 +83,9 @@ def test_json_output_lists_every_file(tmp_path: Path, weights: Any, capsys: pyte
     good = write(tmp_path, "ok.json", weights, 1)
     over = write(tmp_path, "over.json", weights, 2)
     bad = tmp_path / "missing.json"
-    assert main([str(good), str(over), str(bad), "--json"]) == 2
+    assert main([str(good), str(over), str(bad), "--json"]) == 3
     rows = json.loads(capsys.readouterr().out)
-    assert [r["status"] for r in rows] == ["ok", "claim-fails", "malformed"]
+    assert [r["status"] for r in rows] == ["ok", "claim-fails", "unreadable"]
     assert rows[0]["certified"] == 1 and rows[0]["claimed"] == 1 and rows[0]["ops"] > 0
     assert isinstance(rows[0]["wall_ns"], int) and rows[0]["seconds"].count(".") == 1
     assert rows[2]["field"] == "(file)"

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from checker.dyadic import to_fraction
 from checker.errors import CertificateError
 from checker.load import load_certificate_obj
 from checker.ops import OpCounter
@@ -210,7 +211,7 @@ def test_exp_fixed_interval_encloses_exp_for_every_rho_in_the_interval(z, e, rho
     rho = (rho_lo, rho_lo + width)
     lo, hi = cubic.exp_fixed_interval(z, e, rho, scale, OpCounter())
     assert 0 <= lo <= hi
-    x = cubic.fraction_of(z, e)
+    x = to_fraction(z, e)
     with mpmath.workdps(150):  # 2^300 has 91 digits: the comparison needs more than that
         for r in (rho[0], rho[1], rho[0] + where * width):
             t = x * r

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.decide import START_BITS, classify_sequence, decide_sequence, margin_bounds
+from checker.decide import START_BITS, _bounds_at, _prepare, _weight_bounds, classify_sequence, decide_sequence
+from checker.dyadic import to_fraction
 from checker.load import load_certificate_obj
 from checker.ops import OpCounter
 from checker.paths import ExactPaths, exact_paths
@@ -92,6 +93,17 @@ def test_uniform_attention_is_decided_exactly() -> None:
     for i, s in enumerate(all_sequences(7, 3)):
         st_ = classify_sequence(paths, cfg.d_head, tuple(int(x) for x in s), OpCounter(), max_bits=START_BITS)
         assert st_ != "undecided" and (st_ == "correct") == bool(mask[i])
+
+
+def margin_bounds(paths: ExactPaths, d_head: int, seq: tuple[int, ...], bits: int, ops: OpCounter) -> dict[int, tuple[Fraction, Fraction]]:
+    """For each competitor x != max(seq): (lo, hi) with lo <= F(x) <= hi, from decide.py's own enclosure steps.
+
+    F(x) = sum_p exp(s_p - s*) h_p(x) (checker/decide.py), whose sign is that of logit(x) - logit(m).
+    """
+    prep = _prepare(paths, tuple(seq), ops)
+    wl, wh, E = _weight_bounds(prep, d_head, bits, ops)
+    unit = to_fraction(1, E + prep.coeff_exp)
+    return {x: (lo * unit, hi * unit) for x, (lo, hi) in ((x, _bounds_at(c, wl, wh)) for x, c in zip(prep.competitors, prep.coeffs))}
 
 
 @settings(max_examples=10, deadline=None)

@@ -166,6 +166,10 @@ class KnobTest(types.ModuleType):
     KNOBS = {"mode": ("a", "b")}
 
     @staticmethod
+    def cost_bound(header: Any) -> int:
+        return 1
+
+    @staticmethod
     def check(cert: Any, ops: Any) -> int:
         return 0
 

@@ -23,7 +23,7 @@ from checker.errors import CertificateError
 from checker.load import load_certificate_obj
 from checker.ops import OpCounter
 from checker.strategies import subcubic as checker_subcubic
-from checker.strategies.subcubic_eqke import bound_exact, bounds_max_diff, bound_recursive, svd_trace_power
+from checker.strategies.subcubic.eqke import bound_exact, bounds_max_diff, bound_recursive, svd_trace_power
 from checker.verify import check_certificate
 from extract.certificate import build_certificate
 from extract.config import ModelConfig
@@ -301,7 +301,7 @@ def test_every_error_mode_bounds_the_true_row_differences(fs: list[DMatrix]) -> 
 def test_exp_table_encloses_exp_at_many_arguments() -> None:
     import mpmath
 
-    from checker.strategies.subcubic_exp import ExpTable
+    from checker.exp_table import ExpTable
 
     rng = np.random.default_rng(3)
     table = ExpTable(32)

@@ -18,8 +18,9 @@ from fractions import Fraction
 from math import comb
 
 from checker.certificate import Certificate
-from checker.dyadic import DMatrix
+from checker.dyadic import DMatrix, ceil_div, floor_pow2, to_fraction
 from checker.exp_bounds import exp_dyadic, exp_fixed
+from checker.cost import Header, exp_units, paths_ops
 from checker.ops import OpCounter
 from checker.paths import ExactPaths, exact_paths
 from checker.sqrt_bounds import inv_sqrt_bounds
@@ -33,6 +34,17 @@ MAX_EXTRA_BITS = 2048  # cap on the extra bits of F_q for tiny exp values (they 
 SQRT_BITS = 128  # relative precision of the 1/sqrt(d_head) enclosure
 
 IntMatrix = list[list[int]]
+WIDE = 8  # work units per counted operation in the case loops: their integers carry up to FIXED_BITS + MAX_EXTRA_BITS bits
+
+
+def cost_bound(h: Header) -> int:
+    """Work units of check() (checker/cost.py): the path matrices, v (v + n) exp enclosures, and
+    the pessimisations and case loops (O(v^3 n) operations on integers of up to about 2100 bits)."""
+    v, n = h.d_vocab, h.n_ctx
+    tables = v * (v + n) * (exp_units(FIXED_BITS + 8) + 10)
+    pairs = v * (v + 1) // 2
+    loops = v * v * (2 * n + 3 * v + 2) + 5 * v * n * n + pairs * (2 * n + 6 * (n + 1) * v + 3 * v + (n - 1) * (v + 17))
+    return paths_ops(v, n, h.d_model, h.d_head) + tables + WIDE * loops
 
 
 @dataclass(frozen=True)
@@ -73,11 +85,6 @@ def common_scale(*ms: DMatrix) -> list[IntMatrix]:
     return [[[x << (m.exp - e0) for x in row] for row in m.rows] for m in ms]
 
 
-def fraction_of(z: int, exp: int) -> Fraction:
-    """The exact value z * 2^exp."""
-    return Fraction(z << exp) if exp >= 0 else Fraction(z, 1 << -exp)
-
-
 def row_scale(row: list[int], exp: int, rho_hi: Fraction) -> int:
     """F_q = FIXED_BITS + (bits below 1 of the smallest exp value of the row), capped at MAX_EXTRA_BITS.
 
@@ -85,8 +92,8 @@ def row_scale(row: list[int], exp: int, rho_hi: Fraction) -> int:
     x <= 0 (1/ln 2 < 3/2), so F_q keeps about FIXED_BITS significant bits of every entry. Any
     F_q >= 0 is sound (the enclosures are valid at any scale); this choice only aims at precision.
     """
-    x_min = fraction_of(min(row) - max(row), exp) * rho_hi
-    extra = -((3 * x_min.numerator) // (2 * x_min.denominator))  # ceil(-3 x_min / 2) >= 0
+    x_min = to_fraction(min(row) - max(row), exp) * rho_hi
+    extra = ceil_div(-3 * x_min.numerator, 2 * x_min.denominator)  # ceil(-3 x_min / 2) >= 0
     return FIXED_BITS + min(extra, MAX_EXTRA_BITS)
 
 
@@ -100,7 +107,7 @@ def exp_fixed_interval(z: int, exp: int, rho: tuple[Fraction, Fraction], scale: 
     exp(a + y) < 2^-(scale+1) (1/ln 2 > 10/7), so (0, 1) encloses every value.
     """
     rho_lo, rho_hi = rho
-    x = fraction_of(z, exp)
+    x = to_fraction(z, exp)
     a, y = x * rho_hi, -x * (rho_hi - rho_lo)
     ops.add(6)  # products and sums above, the exp enclosure (one operation), the (1 + 2y) factor
     if a + y <= -(scale + 1) * Fraction(7, 10):
@@ -108,9 +115,9 @@ def exp_fixed_interval(z: int, exp: int, rho: tuple[Fraction, Fraction], scale: 
     if y > 1:  # pragma: no cover - needs |x| above 2^100 or so; two exp enclosures instead
         return exp_fixed(a, scale)[0], exp_fixed(a + y, scale)[1]
     (lm, le), (hm, he) = exp_dyadic(a, FIXED_BITS + 8)
-    lo = lm << (le + scale) if le + scale >= 0 else lm >> -(le + scale)  # floor
-    hi_f = fraction_of(hm, he + scale) * (1 + 2 * y)
-    hi = -((-hi_f.numerator) // hi_f.denominator)  # ceil
+    lo = floor_pow2(lm, le + scale)
+    hi_f = to_fraction(hm, he + scale) * (1 + 2 * y)
+    hi = ceil_div(hi_f.numerator, hi_f.denominator)
     return lo, hi
 
 
@@ -151,8 +158,8 @@ def threshold(a: int, lo: int, hi: int) -> int | None | bool:
     Returns an int tau, None for tau = +infinity (every u), False for tau = -infinity (no u).
     """
     if a > 0:
-        return None if hi == 0 else -((-a) // hi)
-    return False if lo == 0 else -((-a) // lo)
+        return None if hi == 0 else ceil_div(a, hi)
+    return False if lo == 0 else ceil_div(a, lo)
 
 
 def pessimisations(U: IntMatrix, V: IntMatrix, P: IntMatrix, ops: OpCounter) -> tuple[IntMatrix, IntMatrix]:

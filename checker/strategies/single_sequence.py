@@ -8,6 +8,7 @@ sequence correct, else 0; one correct sequence is a lower bound of 1 on the coun
 from __future__ import annotations
 
 from checker.certificate import Certificate
+from checker.cost import Header, decide_units, paths_ops
 from checker.decide import decide_sequence
 from checker.ops import OpCounter
 from checker.paths import exact_paths
@@ -15,6 +16,11 @@ from checker.validate import expect_int_list, expect_object
 
 NAME = "single-sequence"
 KNOBS: dict[str, tuple[str, ...]] = {}
+
+
+def cost_bound(h: Header) -> int:
+    """Work units of check(): the path matrices and one exact decision (checker/cost.py)."""
+    return paths_ops(h.d_vocab, h.n_ctx, h.d_model, h.d_head) + decide_units(h.d_vocab, h.n_ctx)
 
 
 def parse_witness(cert: Certificate) -> tuple[int, ...]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from extract.model import ModelWeights
 from extract.search import SearchResult
-from checker.strategies.subcubic_witness import PEEL_MODES  # the checker's list is the one definition
+from checker.strategies.subcubic.witness import PEEL_MODES  # the checker's list is the one definition
 from extract.search import subcubic_float as sf
 
 EPS_EXP = -32

@@ -95,7 +95,7 @@ def positional_ratios(Ppos: np.ndarray, s: float) -> tuple[np.ndarray, np.ndarra
 
 
 def logit_side(EVOU: np.ndarray, PVOU: np.ndarray, mu: np.ndarray | None, dterm: np.ndarray):
-    """L[m,x], Em[m,x], Rmax[m], Rmin[m], Wp[m,j] (float mirror of subcubic_cases.logit_side)."""
+    """L[m,x], Em[m,x], Rmax[m], Rmin[m], Wp[m,j] (float mirror of checker/strategies/subcubic/cases.py logit_side)."""
     v = EVOU.shape[0]
     ar = np.arange(v)
     Em = EVOU - EVOU[ar, ar][:, None]

@@ -13,14 +13,15 @@ the case split is O(v^2 n) plus O(v n^2) positional work.
 from __future__ import annotations
 
 from checker.certificate import Certificate
-from checker.dyadic import DMatrix, add_row, matmul
+from checker.cost import Header, exp_units, matmul_ops
+from checker.dyadic import DMatrix, DVec, add_row, matmul
 from checker.errors import CertificateError
 from checker.ops import OpCounter
-from checker.strategies.subcubic_cases import count_cases, logit_side
-from checker.strategies.subcubic_direct import direct_split
-from checker.strategies.subcubic_eqke import peel_factors, rank_one_factors, verify_eps
-from checker.strategies.subcubic_linalg import DVec, add_vec_to_rows, floor_mean_row
-from checker.strategies.subcubic_witness import EXACT_MODE, PEEL_MODES, RANK_ONE_MODES, parse_witness
+from checker.strategies.subcubic.cases import count_cases, logit_side
+from checker.strategies.subcubic.direct import direct_split
+from checker.strategies.subcubic.eqke import peel_factors, rank_one_factors, verify_eps
+from checker.strategies.subcubic.linalg import add_vec_to_rows, floor_mean_row
+from checker.strategies.subcubic.witness import EXACT_MODE, PEEL_MODES, RANK_ONE_MODES, parse_witness
 
 NAME = "subcubic"
 KNOBS: dict[str, tuple[str, ...]] = {
@@ -47,16 +48,23 @@ KNOBS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _knobs(cert: Certificate) -> dict[str, str]:
-    out = {}
-    for k, allowed in KNOBS.items():
-        if k not in cert.knobs:
-            raise CertificateError(f"strategy.knobs.{k}", "missing required knob")
-        val = str(cert.knobs[k])
-        if val not in allowed:
-            raise CertificateError(f"strategy.knobs.{k}", f"expected one of {', '.join(allowed)}, got {val[:40]!r}")
-        out[k] = val
-    return out
+WIDE = 4  # work units per counted operation: witness and error-bound integers carry up to a few hundred bits
+
+
+def cost_bound(h: Header) -> int:
+    """Work units of check() for every knob setting (checker/cost.py): the exact products
+    (O(v^2 d + v d^2 + d^3) for the most expensive attention-error mode), the logit side
+    O(v^2 n), the case loop O(v^2 n) and the exp enclosures of the shared ExpTable."""
+    v, n, d, dh = h.d_vocab, h.n_ctx, h.d_model, h.d_head
+    D = max(d, dh)
+    mats = (2 * v * d + 2 * n * d + matmul_ops(dh, d, n) + matmul_ops(d, dh, n) + matmul_ops(v, d, n)
+            + matmul_ops(d, dh, d) + matmul_ops(d, d, v) + matmul_ops(v, d, v) + matmul_ops(n, d, v))
+    err = 4 * matmul_ops(v, D, v) + 8 * matmul_ops(D, v, D) + 8 * matmul_ops(D, D, D) + 64 * v * D + 40 * v * v
+    direct = matmul_ops(v, d, v) + 8 * v * v + 4 * v * d
+    logits = v * v * (2 * n + 24)
+    cases = v * (2 * v + 8 * n * n + 10 * n) + v * (v + 1) // 2 * n * 80 + 3 * v * v * n + 3 * v * v
+    exps = (256 + 2049 + 2 * v * n) * exp_units(48)
+    return WIDE * (mats + err + direct + logits + cases) + exps
 
 
 def check(cert: Certificate, ops: OpCounter) -> int:
@@ -66,7 +74,7 @@ def check(cert: Certificate, ops: OpCounter) -> int:
 
 def certified_cases(cert: Certificate, ops: OpCounter, record: list[tuple[int, int, int, int]] | None) -> int:
     """check(), optionally listing the certified cases (q, m, c, top) in ``record`` (for tests/reports)."""
-    knobs = _knobs(cert)
+    knobs = {k: str(val) for k, val in cert.knobs.items()}  # validated against KNOBS by checker.load
     v, n, d, h = cert.d_vocab, cert.n_ctx, cert.d_model, cert.d_head
     wit = parse_witness(cert.witness, knobs, v, n, d, h)
     W = cert.weights

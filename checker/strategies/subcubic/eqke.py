@@ -13,10 +13,9 @@ inequality chain without forming what the mode avoids forming.
 
 from __future__ import annotations
 
-from checker.dyadic import DMatrix, matmul
+from checker.dyadic import DMatrix, DVec, matmul
 from checker.ops import OpCounter
-from checker.strategies.subcubic_linalg import (
-    DVec,
+from checker.strategies.subcubic.linalg import (
     abs_centred_matvec,
     abs_matvec,
     floor_mean_row,
@@ -27,17 +26,12 @@ from checker.strategies.subcubic_linalg import (
     vec_range,
     vecmat,
 )
-from checker.strategies.subcubic_witness import Peel
+from checker.strategies.subcubic.witness import Peel
 
 
 def _add_scalar(x: DVec, s: int, se: int) -> DVec:
     e = min(x.exp, se)
     return DVec(tuple(a + (s << (se - e)) for a in x.at(e)), e)
-
-
-def _add_vec(x: DVec, y: DVec) -> DVec:
-    e = min(x.exp, y.exp)
-    return DVec(tuple(a + b for a, b in zip(x.at(e), y.at(e))), e)
 
 
 def _prod(fs: list[DMatrix], ops: OpCounter) -> DMatrix:
@@ -61,6 +55,13 @@ def rank_one_factors(Eq: DMatrix, Ekey: DMatrix, Q: DMatrix, K: DMatrix, a: DVec
     return approx, [Eq, G, Ekey.transpose()]
 
 
+def _residual(M: DMatrix, pieces: tuple[tuple[DVec, DVec], ...], ops: OpCounter) -> DMatrix:
+    """Exact M - sum_i x_i y_i^T."""
+    for x, y in pieces:
+        M = outer_sub(M, x, y, ops)
+    return M
+
+
 def peel_factors(Eq: DMatrix, Ekey: DMatrix, Q: DMatrix, K: DMatrix, peel: Peel,
                  ops: OpCounter) -> tuple[DMatrix, list[DMatrix]]:
     """Peel rank-one pieces off each factor; E~ is the sum of the rank-one cross terms.
@@ -72,18 +73,7 @@ def peel_factors(Eq: DMatrix, Ekey: DMatrix, Q: DMatrix, K: DMatrix, peel: Peel,
     Only matrix-vector products are used (cost O(v d + d d_head) per piece, O(v^2) per term).
     """
     v = Eq.shape[0]
-    RE = Eq
-    for u, p in peel.E_q:
-        RE = outer_sub(RE, u, p, ops)
-    RQ = Q
-    for x, y in peel.Q:
-        RQ = outer_sub(RQ, x, y, ops)
-    RK = K
-    for x, y in peel.K:
-        RK = outer_sub(RK, x, y, ops)
-    RB = Ekey
-    for w, r in peel.E_key:
-        RB = outer_sub(RB, w, r, ops)
+    RE, RQ, RK, RB = (_residual(M, pieces, ops) for M, pieces in ((Eq, peel.E_q), (Q, peel.Q), (K, peel.K), (Ekey, peel.E_key)))
     Qt, RKt = Q.transpose(), RK.transpose()
     terms: list[tuple[DVec, DVec]] = []
     for u, p in peel.E_q:  # u (E_key K Q^T p)^T

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import comb
 
-from checker.dyadic import DMatrix
+from checker.dyadic import DMatrix, DVec, ceil_div, ceil_pow2, floor_pow2, to_fraction
+from checker.exp_table import ExpTable
 from checker.ops import OpCounter
 from checker.sqrt_bounds import inv_sqrt_bounds
-from checker.strategies.subcubic_exp import ExpTable
-from checker.strategies.subcubic_linalg import DVec, ceil_shift, mat_at
 
 SQRT_BITS = 48  # 1/sqrt(d_head) enclosed to ~2^-48 relative, then held at 2^-SQRT_BITS absolute
 ARG_BITS = 32  # exp arguments rounded outward to multiples of 2^-ARG_BITS
@@ -45,7 +44,7 @@ def logit_side(EVOU: DMatrix, PVOU: DMatrix, mu: DVec | None, dterm: list[list[i
     """Exact per-m pessimisations, O(v^2 n)."""
     v, n = EVOU.shape[0], PVOU.shape[0]
     e = min(EVOU.exp, PVOU.exp, dexp, mu.exp if mu is not None else dexp)
-    EV, PV = mat_at(EVOU, e), mat_at(PVOU, e)
+    EV, PV = EVOU.at(e), PVOU.at(e)
     MU = mu.at(e) if mu is not None else (0,) * v
     ds = dexp - e
     DT = [[x << ds for x in row] for row in dterm]
@@ -78,18 +77,11 @@ def logit_side(EVOU: DMatrix, PVOU: DMatrix, mu: DVec | None, dterm: list[list[i
     return LogitSide(e, L, Em, Rmax, Rmin, Wp, DT)
 
 
-def _dyadic_up(x: Fraction, bits: int) -> tuple[int, int]:
-    """(m, e) with m 2^e >= x > 0 and m of about ``bits`` bits (rounded up)."""
+def _dyadic(x: Fraction, bits: int, up: bool) -> tuple[int, int]:
+    """(m, e) with m 2^e >= x (up) or 0 <= m 2^e <= x (not up), for x >= 0; m of about ``bits`` bits."""
     e = x.numerator.bit_length() - x.denominator.bit_length() - bits
     num, den = (x.numerator, x.denominator << e) if e >= 0 else (x.numerator << -e, x.denominator)
-    return -((-num) // den), e
-
-
-def _dyadic_down(x: Fraction, bits: int) -> tuple[int, int]:
-    """(m, e) with 0 <= m 2^e <= x, m of about ``bits`` bits (rounded down)."""
-    e = x.numerator.bit_length() - x.denominator.bit_length() - bits
-    num, den = (x.numerator, x.denominator << e) if e >= 0 else (x.numerator << -e, x.denominator)
-    return num // den, e
+    return (ceil_div(num, den) if up else num // den), e
 
 
 class Scaler:
@@ -98,19 +90,17 @@ class Scaler:
     def __init__(self, d_head: int):
         lo, hi = inv_sqrt_bounds(d_head, SQRT_BITS)
         self.s_lo = (lo.numerator << SQRT_BITS) // lo.denominator  # <= 2^SB / sqrt(d_head)
-        self.s_hi = -((-(hi.numerator << SQRT_BITS)) // hi.denominator)  # >= 2^SB / sqrt(d_head)
+        self.s_hi = ceil_div(hi.numerator << SQRT_BITS, hi.denominator)  # >= 2^SB / sqrt(d_head)
 
     def up(self, zm: int, ze: int) -> int:
         """N with N 2^-ARG_BITS >= zm 2^ze / sqrt(d_head)."""
         t = zm * (self.s_hi if zm >= 0 else self.s_lo)
-        sh = ze - SQRT_BITS + ARG_BITS
-        return t << sh if sh >= 0 else ceil_shift(t, -sh)
+        return ceil_pow2(t, ze - SQRT_BITS + ARG_BITS)
 
     def down(self, zm: int, ze: int) -> int:
         """N with N 2^-ARG_BITS <= zm 2^ze / sqrt(d_head)."""
         t = zm * (self.s_lo if zm >= 0 else self.s_hi)
-        sh = ze - SQRT_BITS + ARG_BITS
-        return t << sh if sh >= 0 else t >> -sh
+        return floor_pow2(t, ze - SQRT_BITS + ARG_BITS)
 
 
 def positional_exps(Ppos: DMatrix, q: int, sc: Scaler, ex: ExpTable,
@@ -122,8 +112,8 @@ def positional_exps(Ppos: DMatrix, q: int, sc: Scaler, ex: ExpTable,
     ups, dns = [], []
     for p in range(n):
         z = row[p] - ref
-        ups.append(_frac(ex.enclose(sc.up(z, Ppos.exp))[1]))
-        dns.append(_frac(ex.enclose(sc.down(z, Ppos.exp))[0]))
+        ups.append(to_fraction(*ex.enclose(sc.up(z, Ppos.exp))[1]))
+        dns.append(to_fraction(*ex.enclose(sc.down(z, Ppos.exp))[0]))
     ops.add(6 * n)
     return ups, dns
 
@@ -154,18 +144,13 @@ def positional_ratios(Ppos: DMatrix, q: int, is_max_query: bool, c: int, exps: t
         if upward:
             X = sum(dns[p] for p in ms)
             Y = sum(ups[p] for p in range(n) if p not in ms)
-            res.append(_dyadic_up(Y / X, RATIO_BITS))
+            res.append(_dyadic(Y / X, RATIO_BITS, up=True))
         else:
             X = sum(ups[p] for p in ms)
             Y = sum(dns[p] for p in range(n) if p not in ms)
-            res.append(_dyadic_down(Y / X, RATIO_BITS))
+            res.append(_dyadic(Y / X, RATIO_BITS, up=False))
         ops.add(2 * n + 1)
     return res[0], res[1]
-
-
-def _frac(d: tuple[int, int]) -> Fraction:
-    m, e = d
-    return Fraction(m << e) if e >= 0 else Fraction(m, 1 << -e)
 
 
 def attention_floor(neg_lo_m: int, ze: int, rho_up: tuple[int, int], sc: Scaler, ex: ExpTable, B: int) -> int:
@@ -191,7 +176,7 @@ def attention_ceil(neg_hi_m: int, ze: int, rho_dn: tuple[int, int], sc: Scaler, 
         num, den = 1 << B, 1 + (m << e)
     else:
         num, den = 1 << (B - e), (1 << -e) + m
-    return -((-num) // den)
+    return ceil_div(num, den)
 
 
 def count_cases(v: int, n: int, d_head: int, approx: DMatrix, eps: DVec, ok: list[bool], Ppos: DMatrix,
@@ -206,7 +191,7 @@ def count_cases(v: int, n: int, d_head: int, approx: DMatrix, eps: DVec, ok: lis
     B = max(ATT_BITS, -abar_exp)
     T = 1 << B
     es = min(approx.exp, eps.exp)
-    At = mat_at(approx, es)
+    At = approx.at(es)
     ev = eps.at(es)
     sc = Scaler(d_head)
     ex = ExpTable(ARG_BITS)

@@ -27,7 +27,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from checker.dyadic import DMatrix
+from checker.dyadic import DMatrix, ceil_div, ceil_pow2, ceil_shift, floor_pow2, floor_shift, to_fraction
 from checker.exp_bounds import EXP_ARG_LIMIT, exp_dyadic
 from checker.ops import OpCounter
 from checker.paths import ExactPaths
@@ -60,17 +60,17 @@ def factor_enclosure(y: Fraction, rho_lo: Fraction, rho_hi: Fraction) -> tuple[i
     hm, he = hi_d
     sh = FACTOR_BITS - hm.bit_length()  # hm 2^sh lies in [2^(FACTOR_BITS-1), 2^FACTOR_BITS)
     e = sh - he
-    b = hm << sh if sh >= 0 else -((-hm) >> -sh)  # ceil(hi 2^e) <= 2^FACTOR_BITS
+    b = ceil_pow2(hm, sh)  # ceil(hi 2^e) <= 2^FACTOR_BITS
     if lo_d is None:
         return 0, b, e
     delta = (rho_hi - rho_lo) * -y  # = -delta >= 0
-    D = -((-delta.numerator << GAP_BITS) // delta.denominator)  # ceil(-delta 2^GAP_BITS)
+    D = ceil_div(delta.numerator << GAP_BITS, delta.denominator)  # ceil(-delta 2^GAP_BITS)
     if D >= 1 << GAP_BITS:
         return 0, b, e
     lm, le = lo_d
     num = lm * ((1 << GAP_BITS) - D)  # lower bound = num 2^(le - GAP_BITS)
     s2 = le - GAP_BITS + e
-    a = num << s2 if s2 >= 0 else num >> -s2  # floor
+    a = floor_pow2(num, s2)
     return a, b, e
 
 
@@ -86,7 +86,7 @@ class Factors:
 def _row_factors(row: tuple[int, ...], exp: int, rho_lo: Fraction, rho_hi: Fraction, ops: OpCounter) -> Factors:
     """Enclosures of exp(rho (row[i] - max row) 2^exp) for every rho in [rho_lo, rho_hi] (rho_lo > 0)."""
     top = max(row)
-    unit = Fraction(1 << exp) if exp >= 0 else Fraction(1, 1 << -exp)
+    unit = to_fraction(1, exp)
     los, his, es = [], [], []
     for r in row:
         a, b, e = factor_enclosure((r - top) * unit, rho_lo, rho_hi)  # argument exact, <= 0
@@ -130,7 +130,7 @@ def _floor_matrix(M: DMatrix, g: int) -> np.ndarray:
     rows = []
     for r in M.rows:
         lo = min(r)
-        rows.append([((x - lo) << s) if s >= 0 else ((x - lo) >> -s) for x in r])
+        rows.append([floor_pow2(x - lo, s) for x in r])
     if max(max(r) for r in rows) >= INT64_LIMIT:
         raise OverflowError("brute-force: a fixed-point logit entry does not fit in int64")
     return np.array(rows, dtype=np.int64).reshape(M.shape)
@@ -139,7 +139,7 @@ def _floor_matrix(M: DMatrix, g: int) -> np.ndarray:
 def _max_row_range(M: DMatrix) -> Fraction:
     """max_i (max_j M[i,j] - min_j M[i,j]), exactly."""
     r = max(max(row) - min(row) for row in M.rows)
-    return Fraction(r << M.exp) if M.exp >= 0 else Fraction(r, 1 << -M.exp)
+    return to_fraction(r, M.exp)
 
 
 @dataclass(frozen=True)
@@ -209,8 +209,8 @@ def _shift_to_fixed(Wl: np.ndarray, Wh: np.ndarray, E: np.ndarray, Emin: np.ndar
     """
     s = E - Emin + (2 * FACTOR_BITS - F)
     np.minimum(s, 62, out=s)  # every product is <= 2^60 < 2^62, so a shift by 62 gives floor 0 / ceil 0 or 1
-    wl = Wl >> s
-    wh = -((-Wh) >> s)
+    wl = floor_shift(Wl, s)
+    wh = ceil_shift(Wh, s)
     if wh.size and (int(wh.max()) > (1 << F) or int(wl.min()) < 0):
         raise OverflowError("brute-force: block weight out of range (internal error)")
     return wl, wh

@@ -1,6 +1,6 @@
 """The exhaustive exact sweep of the brute-force strategy (docs/proofs/brute_force.md, sections 5-7).
 
-Claim established by ``sweep``: ``result.proved`` is the number of sequences t in {0..v-1}^n
+Claim established by ``exhaustive_sweep``: ``result.proved`` is the number of sequences t in {0..v-1}^n
 for which it PROVED logit(x) < logit(max t) for every x != max t, and (with ``want_mask``)
 ``result.mask[i]`` is True exactly for those sequences (lexicographic index i = sum_p t_p v^(n-1-p)).
 
@@ -13,14 +13,14 @@ int64 broadcasting (one column per sequence, one row per competitor), in chunks,
 sequence is proved when max_x S_hi(x) < 0; per chunk, competitors whose bound is negative for
 the whole chunk are skipped (Lemma 5b of the doc). Sequences not proved are gathered; those with
 max_x S_lo(x) >= 0 are certainly incorrect; the rest are re-decided one by one by
-checker.decide.decide_sequence at full precision.
+checker.decide.decide_sequence at full precision, at most FALLBACK_MAX of them per check (any
+further one is counted as not proved, which is always sound and keeps the work bounded).
 """
 
 from __future__ import annotations
 
 import itertools
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from checker.decide import decide_sequence
 from checker.ops import OpCounter
 from checker.paths import ExactPaths
 from checker.sqrt_bounds import inv_sqrt_bounds
-from checker.strategies.brute_force_tables import (
+from checker.strategies.brute_force.tables import (
     SQRT_BITS,
     BlockDiffs,
     BlockTables,
@@ -39,8 +39,8 @@ from checker.strategies.brute_force_tables import (
     rows_bounds,
 )
 
+FALLBACK_MAX = 128  # sequences decided one by one (decide_sequence) per check, at most; bounds the work
 CHUNK_ELEMENTS = 1 << 19  # int64 entries per broadcast chunk (about 4 MB: stays in cache)
-PRUNE = True  # drop competitors that cannot fail in a chunk (Lemma 5b); False only for benchmarks
 
 Box = list[tuple[int, int]]  # one half-open interval [lo, hi) of tokens per free position
 
@@ -55,10 +55,9 @@ class SweepResult:
     fast_refuted: int = 0
     fallback_proved: int = 0
     fallback_not_proved: int = 0
-    fallback_sequences: list[tuple[int, ...]] = field(default_factory=list)
+    fallback_skipped: int = 0  # undecided sequences beyond FALLBACK_MAX: not certified
     mask: np.ndarray | None = None
     unproved: list[np.ndarray] | None = None  # lexicographic indices of the sequences not proved
-    ns: dict[str, int] = field(default_factory=dict)  # wall time per phase, nanoseconds
 
 
 def boxes(q: int, m: int, k: int) -> list[Box]:
@@ -142,40 +141,36 @@ def _seq_index(tokens: np.ndarray, v: int) -> np.ndarray:
     return idx
 
 
-def sweep(paths: ExactPaths, d_head: int, ops: OpCounter, want_mask: bool = False, want_unproved: bool = False) -> SweepResult:
+def exhaustive_sweep(paths: ExactPaths, d_head: int, ops: OpCounter, want_mask: bool = False, want_unproved: bool = False) -> SweepResult:
     """Decide every sequence exactly; count (and optionally mark, or list the others) the ones PROVED correct."""
-    clock = time.perf_counter_ns
     v = paths.EUPU.shape[1]
     n = paths.PVOU.shape[0]
     res = SweepResult()
-    res.ns = {"tables": 0, "fast": 0, "second": 0, "fallback": 0}
     if want_mask:
         res.mask = np.zeros(v**n, dtype=bool)
     if want_unproved:
         res.unproved = []
     if v < 2:
         return res  # no competitor exists (v = 1): certify nothing, which is always sound
-    t0 = clock()
     rho_lo, rho_hi = inv_sqrt_bounds(d_head, SQRT_BITS)
     ops.add(1)  # the enclosure of 1/sqrt(d_head)
     tabs = logit_tables(paths, n, ops)
-    res.ns["tables"] += clock() - t0
     k = n - 1
     buf = np.empty(CHUNK_ELEMENTS, dtype=np.int64)
     for q in range(v):
-        t0 = clock()
         fac = attention_factors(paths, q, rho_lo, rho_hi, ops)
-        res.ns["tables"] += clock() - t0
         for m in range(q, v):
-            t0 = clock()
             bt = BlockTables(fac, tabs, q, m, ops)
-            t1 = clock()
-            res.ns["tables"] += t1 - t0
             undecided = _sweep_group(bt, q, m, k, v, n, buf, res, ops)
-            res.ns["fast"] += clock() - t1
             if undecided is not None:
                 _settle(paths, d_head, fac, tabs, bt.diffs, undecided, v, res, ops)
     return res
+
+
+def kept_competitors(ub: np.ndarray) -> np.ndarray:
+    """The competitors j that may fail somewhere in a chunk: those whose upper bound ub[j] >= 0
+    (Lemma 5b of docs/proofs/brute_force.md: any other one is below 0 for every sequence of it)."""
+    return np.flatnonzero(ub >= 0)
 
 
 def _sweep_group(bt: BlockTables, q: int, m: int, k: int, v: int, n: int, buf: np.ndarray, res: SweepResult,
@@ -202,7 +197,7 @@ def _sweep_group(bt: BlockTables, q: int, m: int, k: int, v: int, n: int, buf: n
             for i, (lo, hi) in enumerate(sub):
                 ub += T[len(prefix) + i, :, lo:hi].max(axis=1)
             ops.add(len(prefix) * width + sum(hi - lo + 1 for lo, hi in sub) * width + width)
-            keep = np.flatnonzero(ub >= 0) if PRUNE else np.arange(width)
+            keep = kept_competitors(ub)
             rows = int(np.prod([hi - lo for lo, hi in sub])) if sub else 1
             if keep.size == 0:
                 proved = np.ones(rows, dtype=bool)
@@ -255,7 +250,6 @@ def _settle(paths: ExactPaths, d_head: int, fac: QueryFactors, tabs: LogitTables
 
 def _settle_batch(paths: ExactPaths, d_head: int, fac: QueryFactors, tabs: LogitTables, diffs: BlockDiffs,
                   tokens: np.ndarray, v: int, res: SweepResult, ops: OpCounter) -> None:
-    t0 = time.perf_counter_ns()
     S_lo, S_hi = rows_bounds(fac, tabs, diffs, tokens, ops)
     proved = S_hi.max(axis=1) < 0
     refuted = S_lo.max(axis=1) >= 0
@@ -266,13 +260,17 @@ def _settle_batch(paths: ExactPaths, d_head: int, fac: QueryFactors, tabs: Logit
     res.fast_refuted += int(refuted.sum())
     if res.mask is not None and c:
         res.mask[_seq_index(tokens[proved], v)] = True
-    res.ns["second"] += time.perf_counter_ns() - t0
     if res.unproved is not None:
         res.unproved.append(_seq_index(tokens[refuted & ~proved], v))
-    t0 = time.perf_counter_ns()
-    for row in tokens[~proved & ~refuted]:
+    rest = tokens[~proved & ~refuted]
+    room = max(0, FALLBACK_MAX - res.fallback_proved - res.fallback_not_proved)
+    if len(rest) > room:  # beyond the cap a sequence is simply not certified (always sound)
+        res.fallback_skipped += len(rest) - room
+        if res.unproved is not None:
+            res.unproved.append(_seq_index(rest[room:], v))
+        rest = rest[:room]
+    for row in rest:
         seq = tuple(int(t) for t in row)
-        res.fallback_sequences.append(seq)
         if decide_sequence(paths, d_head, seq, ops):
             res.proved += 1
             res.fallback_proved += 1
@@ -282,7 +280,6 @@ def _settle_batch(paths: ExactPaths, d_head: int, fac: QueryFactors, tabs: Logit
             res.fallback_not_proved += 1
             if res.unproved is not None:
                 res.unproved.append(_seq_index(np.array([seq], dtype=np.int64), v))
-    res.ns["fallback"] += time.perf_counter_ns() - t0
 
 
-__all__ = ["SweepResult", "boxes", "chunks", "sweep"]
+__all__ = ["SweepResult", "boxes", "chunks", "exhaustive_sweep"]

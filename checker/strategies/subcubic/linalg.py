@@ -1,6 +1,6 @@
-"""Exact dyadic vector and matrix helpers for the subcubic checker (integers only).
+"""Exact dyadic vector and matrix helpers of the subcubic checker (integers only).
 
-A matrix is a checker.dyadic.DMatrix (rows * 2^exp); a vector is a DVec (ints * 2^exp).
+Matrices are checker.dyadic.DMatrix (rows * 2^exp), vectors checker.dyadic.DVec (ints * 2^exp).
 Every function here is exact: no rounding anywhere (floor-means are exact *choices* of a
 centre, never approximations of a value that is used as if it were exact). Operations are
 counted in the OpCounter the way the paper counts FLOPs.
@@ -8,50 +8,14 @@ counted in the OpCounter the way the paper counts FLOPs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from checker.dyadic import DMatrix
+from checker.dyadic import DMatrix, DVec
 from checker.ops import OpCounter
-
-
-@dataclass(frozen=True)
-class DVec:
-    """The exact vector vals[i] * 2^exp."""
-
-    vals: tuple[int, ...]
-    exp: int
-
-    def __len__(self) -> int:
-        return len(self.vals)
-
-    def at(self, exp: int) -> tuple[int, ...]:
-        """The mantissas over the finer exponent ``exp`` <= self.exp (exact)."""
-        s = self.exp - exp
-        if s < 0:
-            raise ValueError("DVec.at can only refine the exponent")
-        return self.vals if s == 0 else tuple(x << s for x in self.vals)
-
-
-def mat_at(m: DMatrix, exp: int) -> list[list[int]]:
-    """Rows of ``m`` over the finer exponent ``exp`` (exact)."""
-    s = m.exp - exp
-    if s < 0:
-        raise ValueError("mat_at can only refine the exponent")
-    return [list(r) if s == 0 else [x << s for x in r] for r in m.rows]
-
-
-def sub(a: DMatrix, b: DMatrix, ops: OpCounter) -> DMatrix:
-    """Exact a - b."""
-    e = min(a.exp, b.exp)
-    ra, rb = mat_at(a, e), mat_at(b, e)
-    ops.add(a.shape[0] * a.shape[1])
-    return DMatrix(tuple(tuple(x - y for x, y in zip(p, q)) for p, q in zip(ra, rb)), e)
 
 
 def add_vec_to_rows(a: DMatrix, c: DVec, sign: int, ops: OpCounter) -> DMatrix:
     """Exact a + sign * c broadcast over the rows (sign = +1 or -1)."""
     e = min(a.exp, c.exp)
-    ra, cv = mat_at(a, e), c.at(e)
+    ra, cv = a.at(e), c.at(e)
     ops.add(a.shape[0] * a.shape[1])
     if sign > 0:
         return DMatrix(tuple(tuple(x + y for x, y in zip(r, cv)) for r in ra), e)
@@ -92,7 +56,7 @@ def abs_matvec(a: DMatrix, x: DVec, ops: OpCounter) -> DVec:
 def abs_centred_matvec(a: DMatrix, c: DVec, x: DVec, ops: OpCounter) -> DVec:
     """Exact |a - c| @ x, with c subtracted from every row."""
     e = min(a.exp, c.exp)
-    ra, cv = mat_at(a, e), c.at(e)
+    ra, cv = a.at(e), c.at(e)
     r, k = a.shape
     ops.add(2 * r * k + r * (2 * k - 1))
     xv = x.vals
@@ -115,7 +79,7 @@ def vec_range(x: DVec, ops: OpCounter) -> tuple[int, int]:
 def outer_sub(a: DMatrix, x: DVec, y: DVec, ops: OpCounter) -> DMatrix:
     """Exact a - x y^T."""
     e = min(a.exp, x.exp + y.exp)
-    ra = mat_at(a, e)
+    ra = a.at(e)
     s = x.exp + y.exp - e
     r, k = a.shape
     ops.add(2 * r * k)
@@ -138,13 +102,3 @@ def outer_sum(terms: list[tuple[DVec, DVec]], rows: int, cols: int, ops: OpCount
                     row[j] += xi * yj
         ops.add(2 * rows * cols)
     return DMatrix(tuple(tuple(r) for r in acc), e)
-
-
-def floor_shift(m: int, s: int) -> int:
-    """floor(m * 2^-s) for s >= 0 (round down)."""
-    return m >> s
-
-
-def ceil_shift(m: int, s: int) -> int:
-    """ceil(m * 2^-s) for s >= 0 (round up)."""
-    return -((-m) >> s)

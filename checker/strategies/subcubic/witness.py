@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checker.errors import CertificateError
-from checker.strategies.subcubic_linalg import DVec
+from checker.dyadic import DVec
 from checker.validate import expect_int, expect_int_list, expect_list, expect_object
 
 MAX_VEC_BITS = 64  # |mantissa| < 2^64 for witness vectors

@@ -9,9 +9,9 @@ with (mu, dterm) returned by direct_split. mu is None when it is identically zer
 
 from __future__ import annotations
 
-from checker.dyadic import DMatrix, matmul
+from checker.dyadic import DMatrix, DVec, matmul
 from checker.ops import OpCounter
-from checker.strategies.subcubic_linalg import DVec, abs_centred_matvec, floor_mean_row, row_ranges, vecmat
+from checker.strategies.subcubic.linalg import abs_centred_matvec, floor_mean_row, row_ranges, vecmat
 
 
 def direct_split(mode: str, Eq: DMatrix, U: DMatrix, centre: DVec | None,
