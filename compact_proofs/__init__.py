@@ -27,6 +27,7 @@ checker depends on this module.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from typing import Any
 
 from checker.errors import CertificateError
 from checker.verify import Verdict, check_file
+from compact_proofs._coq import ProveResult
 from extract.config import ModelConfig, TrainConfig
 from extract.errors import UserError
 from extract.model import MaxOfKTransformer, ModelWeights
@@ -52,7 +54,10 @@ __all__ = [
     "check",
     "export_coq",
     "load",
+    "model_sha256",
     "plot_bound_vs_cost",
+    "prove",
+    "ProveResult",
     "plot_per_variant",
     "strategies",
     "train",
@@ -287,21 +292,88 @@ class Result:
                 f"~ {float(b):.6f}, {self.ops} checker ops -> {self.certificate}")
 
 
-def check(path: str | os.PathLike[str]) -> Verdict:
+def check(path: str | os.PathLike[str], model: ModelLike | None = None, *,
+          models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR) -> Verdict:
     """Run the independent checker on a certificate file: its Verdict (``ok``: the claim holds;
     ``certified``: the checker's own count; ``claimed``; ``ops``: checker operations; ``seconds``).
+
+    ``model`` (a model file, ``"seed:S"`` or any form ``load`` accepts): the certificate must be
+    about exactly these weights. The model's hash is computed from the model itself
+    (``model_sha256``, the checker's canonical encoding), never read from the certificate, and
+    compared with the hash the checker verified for the certificate's weights; a mismatch is a
+    CompactProofsError and nothing is checked.
 
     Raises CompactProofsError (one line "FILE: field: message") when the file is not a
     well-formed certificate, including when it is a model file.
     """
+    return check_with_hash(path, model, models_dir=models_dir)[0]
+
+
+def check_with_hash(path: str | os.PathLike[str], model: ModelLike | None = None, *,
+                    models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR) -> tuple[Verdict, str]:
+    """``check``, also returning the SHA-256 of the certificate's weights (verified by the
+    checker's loader against the weights themselves; equal to ``model_sha256(model)`` when a
+    model is given)."""
+    from checker.load import load_certificate
+    from checker.verify import check_certificate
+
     p = Path(path)
     if _looks_like_model_file(p):
         raise CompactProofsError(f"{p}: this is a model file, not a certificate; certify it first: "
-                                 f"compact_proofs.certify({str(p)!r}, 'cubic')")
+                                 f"compact-proofs certify {p} --strategy cubic")
+    want = None if model is None else model_sha256(model, models_dir)
     try:
-        return check_file(p)
+        cert = load_certificate(p)
+        if want is not None and cert.weights_sha256 != want:
+            raise CompactProofsError(
+                f"{p}: weights_sha256: the certificate is about weights {cert.weights_sha256[:16]}..., "
+                f"not the model {_describe_model(model)} (weights {want[:16]}...); "
+                "this certificate says nothing about that model")
+        return check_certificate(cert), cert.weights_sha256
     except CertificateError as e:
         raise CompactProofsError(f"{p}: {e.field or '(file)'}: {e.message}") from None
+
+
+def _describe_model(model: ModelLike) -> str:
+    return os.fspath(model) if isinstance(model, (str, os.PathLike)) else f"<{type(model).__name__}>"
+
+
+def model_sha256(model: ModelLike, models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR) -> str:
+    """The SHA-256 naming ``model``'s weights (certificates/FORMAT.md, "Weight hash"), computed
+    from the model alone: each float32 weight is read from its IEEE-754 bits as an exact
+    integer mantissa times a power of two, each tensor is normalised, and the bytes hashed are
+    the checker's own canonical encoding (``checker.load.canonical_weight_encoding``).
+
+    Claim: equal to the ``weights_sha256`` the checker accepts for a certificate exactly when
+    the certificate's weights are the same real numbers as the model's (up to the hash).
+    """
+    import hashlib
+
+    from checker.load import canonical_weight_encoding, normalise
+
+    weights = load(model, models_dir)
+    c = weights.config
+    tensors = {name: normalise(*_dyadic_from_bits(arr, name)) for name, arr in weights.tensors().items()}
+    return hashlib.sha256(canonical_weight_encoding(c.d_vocab, c.n_ctx, c.d_model, c.d_head, tensors)).hexdigest()
+
+
+def _dyadic_from_bits(arr: Any, name: str) -> tuple[list[list[int]], int]:
+    """A 2-D float32 array as (integer mantissas, common exponent), exactly: from the bit fields
+    sign | 8-bit biased exponent E | 23-bit fraction F, a normal number is (2^23 + F) 2^(E-150)
+    and a subnormal one F 2^-149; every mantissa is shifted to the least exponent present."""
+    import numpy as np
+
+    bits = np.ascontiguousarray(arr, dtype=np.float32).view(np.uint32).astype(np.int64)
+    biased, frac = (bits >> 23) & 0xFF, bits & 0x7FFFFF
+    if (biased == 0xFF).any():
+        raise CompactProofsError(f"{name}: a weight is infinite or NaN")
+    mant = np.where(biased == 0, frac, frac | 0x800000)
+    mant = np.where(bits >> 31 == 1, -mant, mant)
+    exp = np.where(biased == 0, -149, biased - 150)
+    nonzero = mant != 0
+    base = int(exp[nonzero].min()) if nonzero.any() else 0
+    rows = [[int(m) << int(e - base) for m, e in zip(mr, er)] for mr, er in zip(mant.tolist(), exp.tolist())]
+    return rows, base
 
 
 def _looks_like_model_file(path: Path) -> bool:
@@ -424,6 +496,41 @@ def export_coq(model: ModelLike, strategy: str, out: str | os.PathLike[str], *, 
     try:
         return export_instance(load(model, models_dir), strategy, out, name=name)
     except UserError as e:
+        raise CompactProofsError(str(e)) from None
+
+
+def prove(
+    target: ModelLike,
+    strategy: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    name: str | None = None,
+    coq_dir: str | os.PathLike[str] | None = None,
+    jobs: int = 2,
+    models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR,
+) -> ProveResult:
+    """Build a Coq instance with one call: compile coq/theories where needed (the file list
+    read from coq/_CoqProject at run time), compile the instance, and print the axioms its
+    theorem depends on, compared with the allowed list of coq/check_assumptions.sh.
+
+    ``target``: an instance file (``*.v``, written by ``export_coq``), or a model (any form
+    ``load`` accepts), which is first exported with ``strategy`` (default ``"cubic"``) to ``out``
+    (default ``out/coq/<Label>.v``). Returns a ProveResult (``ok``: every axiom is allowed).
+    Raises CompactProofsError (one line) when coqc is missing or a build fails; a failing build of
+    an exported instance means its claim is not proved (never a false theorem).
+    """
+    from compact_proofs._coq import ProveError, prove_instance
+
+    if not (isinstance(target, (str, os.PathLike)) and os.fspath(target).endswith(".v")):
+        if out is None:
+            label = re.sub(r"[^A-Za-z0-9_]", "_", _model_label(target, load(target, models_dir), Path(models_dir)))
+            out = Path("out/coq") / f"M_{label}.v"
+        target = export_coq(target, strategy or "cubic", out, name=name, models_dir=models_dir)
+    elif strategy is not None or out is not None:
+        raise CompactProofsError(f"{os.fspath(target)}: an instance file is built as it is; strategy/out apply to a model")
+    try:
+        return prove_instance(target, coq_dir=coq_dir, jobs=jobs)
+    except ProveError as e:
         raise CompactProofsError(str(e)) from None
 
 

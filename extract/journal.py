@@ -1,15 +1,19 @@
 """The results format of a sweep: rows, the append-only journal, its repair, the summary tables,
 and the lock that keeps one writer per results folder.
 
-One *row* per (seed, strategy) (the columns are CSV_COLUMNS; docs/sweep.md describes each).
+One *row* per (model, strategy) (the columns are CSV_COLUMNS; docs/sweep.md describes each).
 Every finished row is appended to ``journal.jsonl`` as one line with a single ``write`` and an
 ``fsync`` before the next row is recorded, so a kill tears at most the last line; the reader
 ignores a torn last line and ``repair_journal`` cuts it before the next append. ``results.csv``
 and ``results.json`` are regenerated from the journal atomically (temporary file + rename).
 
+A row is about one model: a trained seed (``seed`` an integer, ``model`` empty) or a model file
+given by the user (``model`` the file's path as given, ``seed`` empty); ``row_key`` is the
+(model, strategy) key either way, and ``weights_sha256`` names the weights in both cases.
+
 Compatibility: rows written before the provenance columns existed (results version 1) lack
-``checker_version`` and ``train_recipe``; both are optional on read, and such rows are read,
-resumed and tabulated (with empty cells) like any other.
+``checker_version`` and ``train_recipe``, rows before version 3 lack ``model``; all three are
+optional on read, and such rows are read, resumed and tabulated (with empty cells) like any other.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ RESULTS_CSV = "results.csv"
 RESULTS_JSON = "results.json"
 LOCK = ".lock"
 RESULTS_FORMAT = "compact-proofs-sweep-results"
-RESULTS_VERSION = 2  # 2 added the optional columns checker_version and train_recipe
+RESULTS_VERSION = 3  # 2 added the optional columns checker_version and train_recipe; 3 added model
 
 # Verdicts. "ok": the checker certified at least the claim; "fail": it certified less;
 # "malformed": the checker rejected the certificate as malformed (exit 2);
@@ -64,18 +68,43 @@ CSV_COLUMNS: tuple[str, ...] = (
     "finished_at",
     "checker_version",
     "train_recipe",
+    "model",
 )
-# Columns that rows of results version 1 do not have.
-OPTIONAL_COLUMNS: tuple[str, ...] = ("checker_version", "train_recipe")
+# Columns that rows of results version 1 (or 2, for model) do not have.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("checker_version", "train_recipe", "model")
+
+RowKey = tuple[int | str, str]
+
+
+def row_key(row: dict[str, Any]) -> RowKey:
+    """(seed, strategy) for a trained seed's row, (model file, strategy) for a model file's row."""
+    model = row.get("model")
+    return (model if model else row["seed"], row["strategy"])
+
+
+def model_label(row: dict[str, Any]) -> str:
+    """How tables name a row's model: the seed number, or the model file."""
+    model = row.get("model")
+    return str(model) if model else str(row["seed"])
+
+
+def model_order(row: dict[str, Any]) -> tuple[int, int, str]:
+    """Sort key of a row's model: seeds first by number, then model files by name."""
+    model = row.get("model")
+    return (1, 0, str(model)) if model else (0, int(row["seed"]), "")
 
 
 def validate_row(row: Any, where: str) -> None:
-    """SweepError naming ``where`` unless ``row`` is an object with an int seed, str strategy,
-    str weights_sha256, a known verdict, and (when present) a str checker_version and a
-    train_recipe that is an object or a string."""
+    """SweepError naming ``where`` unless ``row`` is an object with an int seed (or a null seed
+    and a non-empty str model), str strategy, str weights_sha256, a known verdict, and (when
+    present) a str checker_version and a train_recipe that is an object or a string."""
     if not isinstance(row, dict):
         raise SweepError(f"{where}: expected a JSON object")
-    for key, kind in (("seed", int), ("strategy", str), ("verdict", str), ("weights_sha256", str)):
+    model = row.get("model")
+    if model is not None and (not isinstance(model, str) or not model):
+        raise SweepError(f"{where}: field 'model': expected a model file name or null")
+    keys = (("seed", int),) if model is None or row.get("seed") is not None else ()
+    for key, kind in keys + (("strategy", str), ("verdict", str), ("weights_sha256", str)):
         if not isinstance(row.get(key), kind) or isinstance(row.get(key), bool):
             raise SweepError(f"{where}: field {key!r}: expected {kind.__name__}")
     if row["verdict"] not in VERDICTS:
@@ -132,11 +161,11 @@ def append_row(results_dir: Path, row: dict[str, Any]) -> None:
         os.close(fd)
 
 
-def latest_rows(rows: Iterable[dict[str, Any]]) -> dict[tuple[int, str], dict[str, Any]]:
-    """The last journal row of each (seed, strategy); a finished row is never replaced by an error."""
-    out: dict[tuple[int, str], dict[str, Any]] = {}
+def latest_rows(rows: Iterable[dict[str, Any]]) -> dict[RowKey, dict[str, Any]]:
+    """The last journal row of each (model, strategy) (row_key); a finished row is never replaced by an error."""
+    out: dict[RowKey, dict[str, Any]] = {}
     for row in rows:
-        key = (row["seed"], row["strategy"])
+        key = row_key(row)
         old = out.get(key)
         if old is not None and old["verdict"] in FINISHED_VERDICTS and row["verdict"] not in FINISHED_VERDICTS \
                 and old["weights_sha256"] == row["weights_sha256"]:
@@ -154,11 +183,11 @@ def _csv_cell(key: str, value: Any) -> Any:
 
 def write_summaries(results_dir: Path) -> list[dict[str, Any]]:
     """Regenerate results.csv and results.json from the journal (atomic replace); returns the rows,
-    sorted by seed and then catalogue order."""
+    sorted by model (seeds, then model files) and then catalogue order."""
     results_dir = Path(results_dir)
     order = {s.name: i for i, s in enumerate(all_strategies())}
     rows = sorted(latest_rows(read_journal(results_dir)).values(),
-                  key=lambda r: (r["seed"], order.get(r["strategy"], len(order)), r["strategy"]))
+                  key=lambda r: (model_order(r), order.get(r["strategy"], len(order)), r["strategy"]))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), extrasaction="ignore", lineterminator="\n")
     w.writeheader()

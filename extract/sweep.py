@@ -36,6 +36,8 @@ from extract.journal import (
     append_row,
     latest_rows,
     lock_results,
+    model_label,
+    row_key,
     read_journal,
     repair_journal,
     write_summaries,
@@ -93,13 +95,16 @@ def unavailable_reason(family: str) -> str | None:
 
 
 def parse_seeds(spec: str) -> list[int]:
-    """``paper`` (the 151 paper seeds) or ``S1,S2,...`` (non-negative integers, duplicates dropped)."""
+    """``paper`` (the 151 paper seeds) or ``S1,S2,...`` (non-negative integers, duplicates
+    dropped; an empty item, as in ``1,,2`` or ``1,``, is an error)."""
     if spec.strip() == "paper":
         return paper_seeds()
+    if not spec.strip():
+        raise SweepError("--seeds: empty list; expected paper or S1,S2,...")
     seeds: list[int] = []
     for tok in (t.strip() for t in spec.split(",")):
         if not tok:
-            continue
+            raise SweepError(f"--seeds: empty item in {spec!r}; expected paper or S1,S2,... (no empty items)")
         try:
             s = int(tok)
         except ValueError:
@@ -151,6 +156,7 @@ class _Plan:
     address: str | None
     runner: Callable[[Job], dict[str, Any]]
     say: Callable[[str], None]
+    model_files: tuple[Path, ...] = ()
 
 
 def run_sweep(
@@ -169,6 +175,7 @@ def run_sweep(
     address: str | None = None,
     runner: Callable[[Job], dict[str, Any]] = run_job,
     log: Callable[[str], None] | None = None,
+    model_files: Sequence[Path] = (),
 ) -> SweepSummary:
     """Train missing models, then certify + check every (seed, strategy) not finished yet.
 
@@ -177,6 +184,8 @@ def run_sweep(
     on a later rerun once they exist. ``config``/``steps`` override the paper's model shape and
     training length (tests use tiny models); an existing model must record the recipe
     TrainConfig(seed, steps) or none. ``runner`` is the per-job function (picklable).
+    ``model_files``: models given as files (any shape, any origin) certified besides the seeds;
+    their rows name the file (``model``) and its weights' hash instead of a seed.
     """
     t_start = time.perf_counter()
     results_dir = Path(results_dir)
@@ -192,7 +201,10 @@ def run_sweep(
         jobs=jobs, executor=executor, config=config or ModelConfig(),
         steps=TrainConfig().steps if steps is None else steps, checker=checker, progress=progress,
         address=address, runner=runner, say=log or (lambda msg: print(msg, file=sys.stderr)),
+        model_files=tuple(Path(p) for p in model_files),
     )
+    if not plan.seeds and not plan.model_files:
+        raise SweepError("nothing to sweep: expected --seeds or model files (--models, --models-glob)")
     if results_dir.exists() and not results_dir.is_dir():
         raise SweepError(f"{results_dir}: not a directory; expected a results folder")
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -238,11 +250,15 @@ def _run_locked(plan: _Plan, t_start: float) -> SweepSummary:
             plan.say(f"sweep: skipping family {f}: {r}")
         strats = [s for s in strats if s.family not in skipped]
 
+    files = {p: inspect_model(p, None, None) for p in plan.model_files}  # unreadable files stop the sweep here
     models, trained = _models(plan)
 
     all_jobs = [Job(s, st, str(models[s].path), models[s].weights_sha256, str(plan.certs_dir), plan.config,
                     plan.checker, models[s].recipe)
                 for s in plan.seeds for st in strats]
+    for path, info in files.items():
+        all_jobs += [Job(None, st, str(path), info.weights_sha256, str(plan.certs_dir), info.config, plan.checker,
+                         info.recipe, model=str(path)) for st in strats]
     pending = []
     reused = 0
     for j in all_jobs:
@@ -259,13 +275,13 @@ def _run_locked(plan: _Plan, t_start: float) -> SweepSummary:
         for row in iter_results(plan.runner, pending, plan.executor, plan.jobs, plan.address):
             append_row(plan.results_dir, row)
             computed += 1
-            bar.set_postfix_str(f"{row['seed']} {row['strategy'][:40]} {row['verdict']}", refresh=False)
+            bar.set_postfix_str(f"{model_label(row)[-30:]} {row['strategy'][:40]} {row['verdict']}", refresh=False)
             bar.update(1)
     finally:
         bar.close()
         rows = write_summaries(plan.results_dir)
     wanted = {j.key for j in all_jobs}
-    rows = [r for r in rows if (r["seed"], r["strategy"]) in wanted]
+    rows = [r for r in rows if row_key(r) in wanted]
     return SweepSummary(rows, computed, reused, trained, skipped, time.perf_counter() - t_start)
 
 
