@@ -33,17 +33,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checker.errors import CertificateError
 from checker.verify import Verdict, check_file
 from compact_proofs._coq import ProveResult
 from extract.config import ModelConfig, TrainConfig
 from extract.errors import UserError
-from extract.model import MaxOfKTransformer, ModelWeights
+
+if TYPE_CHECKING:  # extract.model loads torch: imported where a model is handled, so check() starts fast
+    from extract.model import ModelWeights
 from extract.strategies import Strategy, all_strategies, parse_strategy
 
 __all__ = [
+    "Checked",
     "CompactProofsError",
     "ModelConfig",
     "Result",
@@ -52,6 +55,7 @@ __all__ = [
     "certify",
     "certify_many",
     "check",
+    "check_certificate_file",
     "export_coq",
     "load",
     "model_sha256",
@@ -98,6 +102,7 @@ def load(model: ModelLike, models_dir: str | os.PathLike[str] = DEFAULT_MODELS_D
 
     Raises CompactProofsError (one line) for anything outside the architecture of semantics.md.
     """
+    from extract.model import MaxOfKTransformer, ModelWeights
     from extract.weights import ModelFileError, load_model, weights_from_state_dict
 
     try:
@@ -288,7 +293,8 @@ class Result:
             return f"{self.strategy}: claims {self.claimed}/{self.n_sequences} (not checked) -> {self.certificate}"
         b = self.bound
         head = "claim holds" if self.ok else "CLAIM FAILS"
-        return (f"{self.strategy}: {head}: certified {self.certified}/{self.n_sequences} = {b.numerator}/{b.denominator} "
+        reduced = "" if b.denominator == self.n_sequences else f" = {b.numerator}/{b.denominator}"
+        return (f"{self.strategy}: {head}: certified {self.certified}/{self.n_sequences}{reduced} "
                 f"~ {float(b):.6f}, {self.ops} checker ops -> {self.certificate}")
 
 
@@ -306,14 +312,31 @@ def check(path: str | os.PathLike[str], model: ModelLike | None = None, *,
     Raises CompactProofsError (one line "FILE: field: message") when the file is not a
     well-formed certificate, including when it is a model file.
     """
-    return check_with_hash(path, model, models_dir=models_dir)[0]
+    return check_certificate_file(path, model, models_dir=models_dir).verdict
 
 
-def check_with_hash(path: str | os.PathLike[str], model: ModelLike | None = None, *,
-                    models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR) -> tuple[Verdict, str]:
-    """``check``, also returning the SHA-256 of the certificate's weights (verified by the
-    checker's loader against the weights themselves; equal to ``model_sha256(model)`` when a
-    model is given)."""
+@dataclass(frozen=True)
+class Checked:
+    """A checked certificate: the checker's Verdict, the SHA-256 of the certificate's weights
+    (verified by the checker's loader against the weights themselves; equal to
+    ``model_sha256(model)`` when a model was given) and v^n."""
+
+    verdict: Verdict
+    weights_sha256: str
+    n_sequences: int
+
+    @property
+    def bound(self) -> Fraction:
+        """certified / v^n: a proved lower bound on the accuracy of the certificate's weights."""
+        return Fraction(self.verdict.certified, self.n_sequences)
+
+
+def check_certificate_file(path: str | os.PathLike[str], model: ModelLike | None = None, *,
+                           models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR,
+                           weights_sha256: str | None = None, model_name: str | None = None) -> Checked:
+    """``check``, returning also the weights' hash and v^n (see Checked). Instead of ``model``,
+    ``weights_sha256`` may give the expected hash directly (``model_sha256`` of the model, computed
+    once for many certificates); ``model_name`` then names the model in the error."""
     from checker.load import load_certificate
     from checker.verify import check_certificate
 
@@ -321,15 +344,16 @@ def check_with_hash(path: str | os.PathLike[str], model: ModelLike | None = None
     if _looks_like_model_file(p):
         raise CompactProofsError(f"{p}: this is a model file, not a certificate; certify it first: "
                                  f"compact-proofs certify {p} --strategy cubic")
-    want = None if model is None else model_sha256(model, models_dir)
+    want = weights_sha256 if model is None else model_sha256(model, models_dir)
+    name = model_name or (None if model is None else _describe_model(model))
     try:
         cert = load_certificate(p)
         if want is not None and cert.weights_sha256 != want:
             raise CompactProofsError(
                 f"{p}: weights_sha256: the certificate is about weights {cert.weights_sha256[:16]}..., "
-                f"not the model {_describe_model(model)} (weights {want[:16]}...); "
+                f"not the model {name} (weights {want[:16]}...); "
                 "this certificate says nothing about that model")
-        return check_certificate(cert), cert.weights_sha256
+        return Checked(check_certificate(cert), cert.weights_sha256, cert.n_sequences)
     except CertificateError as e:
         raise CompactProofsError(f"{p}: {e.field or '(file)'}: {e.message}") from None
 
@@ -372,7 +396,7 @@ def _dyadic_from_bits(arr: Any, name: str) -> tuple[list[list[int]], int]:
     exp = np.where(biased == 0, -149, biased - 150)
     nonzero = mant != 0
     base = int(exp[nonzero].min()) if nonzero.any() else 0
-    rows = [[int(m) << int(e - base) for m, e in zip(mr, er)] for mr, er in zip(mant.tolist(), exp.tolist())]
+    rows = [[int(m) << int(e - base) if m else 0 for m, e in zip(mr, er)] for mr, er in zip(mant.tolist(), exp.tolist())]
     return rows, base
 
 
@@ -389,11 +413,17 @@ def _looks_like_model_file(path: Path) -> bool:
 
 
 def _certificate_path(out: str | os.PathLike[str] | None, label: str, s: Strategy) -> Path:
+    """``out`` itself when it names a file (it has a suffix, e.g. ``.json``, and is not an existing
+    folder), else ``out/<label>.<strategy>.cert.json`` (default folder out/certificates)."""
     name = f"{label}.{s.id.replace('/', '.').replace(':', '.')}.cert.json"
     if out is None:
         return DEFAULT_CERTS_DIR / name
     out = Path(out)
-    return out if out.suffix == ".json" else out / name
+    return out if _names_a_file(out) else out / name
+
+
+def _names_a_file(out: Path) -> bool:
+    return bool(out.suffix) and not out.is_dir()
 
 
 def certify(
@@ -411,7 +441,8 @@ def certify(
 
     ``model``: see ``load``. ``strategy``: an id printed by ``strategies()`` (``"brute-force"``,
     ``"cubic"``, ``"subcubic:DP/ATTN/ERR"``), a family (``"subcubic"`` = the default variant)
-    with ``variant``, or a StrategyInfo. ``out``: a ``.json`` file, or a folder for
+    with ``variant``, or a StrategyInfo. ``out``: a file (any name with a suffix, e.g. ``.json``,
+    that is not an existing folder), or a folder for
     ``<model>.<strategy>.cert.json`` (default ``out/certificates/``).
 
     The returned ``Result.bound`` is a proved lower bound on the model's accuracy only when
@@ -470,8 +501,8 @@ def certify_many(
     chosen = all_strategies() if strategies == "all" else [_strategy(x, None) for x in strategies]  # type: ignore[union-attr]
     weights = load(model, models_dir)
     label_source = model if isinstance(model, (str, os.PathLike)) else weights
-    if out is not None and Path(out).suffix == ".json":
-        raise CompactProofsError(f"{out}: certify_many writes several certificates; expected a folder")
+    if out is not None and _names_a_file(Path(out)):
+        raise CompactProofsError(f"{out}: certify_many writes several certificates; expected a folder, not a file name")
     it: Iterable[Strategy] = chosen
     if progress:
         from tqdm import tqdm

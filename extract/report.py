@@ -47,9 +47,10 @@ class ReportError(Exception):
 # Loading
 
 
-def load_rows(results_dir: Path) -> list[dict[str, Any]]:
+def load_rows(results_dir: Path, weights: set[str] | None = None) -> list[dict[str, Any]]:
     """The latest row of every (model, strategy) in ``results_dir`` (journal first, else results.json).
-    A model is a trained seed or a model file (extract.journal.row_key)."""
+    A model is a trained seed or a model file (extract.journal.row_key). ``weights``: keep only
+    the rows of models with these weight hashes (ReportError if none is left)."""
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise ReportError(f"{results_dir}: no such results folder; expected the --results folder of a sweep")
@@ -64,6 +65,11 @@ def load_rows(results_dir: Path) -> list[dict[str, Any]]:
         raise ReportError(str(e)) from None
     if not rows:
         raise ReportError(f"{results_dir / JOURNAL}: no rows yet; run the sweep first")
+    if weights is not None:
+        rows = [r for r in rows if r["weights_sha256"] in weights]
+        if not rows:
+            raise ReportError(f"{results_dir}: no row is about the given model files (compared by weights hash); "
+                              "sweep them first: compact-proofs sweep --models ...")
     return sorted(rows, key=lambda r: (model_order(r), r["strategy"]))
 
 
@@ -224,8 +230,8 @@ def _point(row: dict[str, Any], bf: dict[tuple[str, str], Fraction]) -> dict[str
             "normalised": None if n is None else float(n)}
 
 
-def summary_json(results_dir: Path) -> dict[str, Any]:
-    return summarise(load_rows(results_dir))
+def summary_json(results_dir: Path, weights: set[str] | None = None) -> dict[str, Any]:
+    return summarise(load_rows(results_dir, weights))
 
 
 # --------------------------------------------------------------------------------------------
@@ -324,9 +330,10 @@ def plot_families(rows: Sequence[dict[str, Any]], path: Path) -> Path:
 # Everything
 
 
-def write_report(results_dir: Path, out_dir: Path, plots: bool = True) -> dict[str, str]:
-    """Write report.md, summary.json and (unless plots=False) the two PNGs into ``out_dir``."""
-    rows = load_rows(results_dir)
+def write_report(results_dir: Path, out_dir: Path, plots: bool = True, weights: set[str] | None = None) -> dict[str, str]:
+    """Write report.md, summary.json and (unless plots=False) the two PNGs into ``out_dir``
+    (``weights``: only the rows of models with these weight hashes)."""
+    rows = load_rows(results_dir, weights)
     summary = summarise(rows)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
