@@ -543,6 +543,12 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("compact-proofs: interrupted", file=sys.stderr)
             code = 130
+        except BrokenPipeError:
+            raise
+        except OSError as e:  # a file or folder that cannot be read or written: one line, never a traceback
+            where = f"{e.filename}: " if e.filename else ""
+            print(f"compact-proofs: error: {where}{e.strerror or e}", file=sys.stderr)
+            code = 2
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
         return code
     except BrokenPipeError:

@@ -18,6 +18,7 @@ optional on read, and such rows are read, resumed and tabulated (with empty cell
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fcntl
 import io
@@ -31,6 +32,7 @@ from extract.errors import SweepError
 from extract.strategies import all_strategies
 
 JOURNAL = "journal.jsonl"
+CORRUPT = "journal.corrupt.jsonl"  # complete journal lines that are not rows, set aside by the sweep
 RESULTS_CSV = "results.csv"
 RESULTS_JSON = "results.json"
 LOCK = ".lock"
@@ -135,6 +137,42 @@ def read_journal(results_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def set_aside_corrupt_lines(results_dir: Path) -> list[str]:
+    """Move every complete journal line that is not a valid row (bit rot, an edit, a foreign
+    write) to journal.corrupt.jsonl, keeping its bytes, and rewrite the journal without it
+    (atomically); returns one line per line moved. Claim: every valid row stays, in order, and
+    nothing is deleted; the rows of moved lines are simply not finished, so a sweep recomputes them."""
+    path = Path(results_dir) / JOURNAL
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    complete, tail = lines[:-1], lines[-1]
+    keep: list[bytes] = []
+    bad: list[bytes] = []
+    notes: list[str] = []
+    for i, raw in enumerate(complete, 1):
+        if not raw.strip():
+            continue
+        try:
+            validate_row(json.loads(raw), f"{path}: line {i}")
+            keep.append(raw)
+        except (ValueError, SweepError) as e:
+            reason = str(e) if isinstance(e, SweepError) else f"{path}: line {i}: expected one JSON object per line"
+            notes.append(f"{reason}; set aside in {CORRUPT}, its row will be recomputed")
+            bad.append(raw)
+    if not bad:
+        return []
+    fd = os.open(Path(results_dir) / CORRUPT, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        _write_all(fd, b"".join(b + b"\n" for b in bad))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    atomic_write(path, b"".join(k + b"\n" for k in keep) + tail)
+    return notes
+
+
 def repair_journal(results_dir: Path) -> None:
     """Cut a torn last line so the next append starts on a fresh line."""
     path = Path(results_dir) / JOURNAL
@@ -150,15 +188,31 @@ def repair_journal(results_dir: Path) -> None:
 
 
 def append_row(results_dir: Path, row: dict[str, Any]) -> None:
-    """Append one row as one line with a single write, then fsync: either all of it lands or the
-    line is torn (no newline) and ignored by read_journal."""
+    """Append one row as one line, then fsync: either all of it lands, or (killed mid-write) the
+    line is torn (no newline) and ignored by read_journal. A write that fails (OSError, e.g.
+    ENOSPC, including after a short write) cuts the file back to its length before the append
+    and re-raises: no partial line is ever followed by another row."""
     line = (json.dumps(row, sort_keys=True) + "\n").encode()
     fd = os.open(Path(results_dir) / JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line)
-        os.fsync(fd)
+        start = os.fstat(fd).st_size
+        try:
+            _write_all(fd, line)
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+                os.fsync(fd)
+            raise
     finally:
         os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written (a short write is continued, an error raised)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def latest_rows(rows: Iterable[dict[str, Any]]) -> dict[RowKey, dict[str, Any]]:
@@ -199,14 +253,21 @@ def write_summaries(results_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file, fsync and rename: readers see old or new."""
+def atomic_write(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to ``path`` via a temporary file, fsync and rename: readers see old or
+    new. On failure (e.g. ENOSPC) the temporary file is removed, ``path`` is untouched, and the
+    OSError is re-raised."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(content.encode() if isinstance(content, str) else content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def lock_results(results_dir: Path) -> IO[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -40,6 +41,7 @@ from extract.journal import (
     row_key,
     read_journal,
     repair_journal,
+    set_aside_corrupt_lines,
     write_summaries,
 )
 from extract.models import ModelInfo, TrainJob, inspect_model, model_path, paper_seeds, train_job
@@ -213,7 +215,7 @@ def run_sweep(
         with _sigterm_as_interrupt():
             return _run_locked(plan, t_start)
     except (KeyboardInterrupt, WorkerDied):
-        write_summaries(results_dir)  # the tables then list every row the journal holds
+        _tables_if_possible(results_dir)  # the tables then list every row the journal holds
         raise
     finally:
         lock.close()
@@ -238,8 +240,13 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def _run_locked(plan: _Plan, t_start: float) -> SweepSummary:
-    done_rows = latest_rows(read_journal(plan.results_dir))  # validates the journal before any work
-    repair_journal(plan.results_dir)
+    try:
+        for note in set_aside_corrupt_lines(plan.results_dir):
+            plan.say(f"sweep: {note}")
+        repair_journal(plan.results_dir)
+    except OSError as e:
+        raise _disk_error(plan.results_dir, e, "repair the journal") from None
+    done_rows = latest_rows(read_journal(plan.results_dir))
 
     strats = list(plan.strategies)
     skipped: dict[str, str] = {}
@@ -273,13 +280,22 @@ def _run_locked(plan: _Plan, t_start: float) -> SweepSummary:
     bar = _bar(plan.progress, len(pending), "certify+check")
     try:
         for row in iter_results(plan.runner, pending, plan.executor, plan.jobs, plan.address):
-            append_row(plan.results_dir, row)
+            try:
+                append_row(plan.results_dir, row)
+            except OSError as e:
+                raise _disk_error(plan.results_dir, e, "record a finished row") from None
             computed += 1
             bar.set_postfix_str(f"{model_label(row)[-30:]} {row['strategy'][:40]} {row['verdict']}", refresh=False)
             bar.update(1)
-    finally:
+    except BaseException:
         bar.close()
+        _tables_if_possible(plan.results_dir)
+        raise
+    bar.close()
+    try:
         rows = write_summaries(plan.results_dir)
+    except OSError as e:
+        raise _disk_error(plan.results_dir, e, "write results.csv/results.json") from None
     wanted = {j.key for j in all_jobs}
     rows = [r for r in rows if row_key(r) in wanted]
     return SweepSummary(rows, computed, reused, trained, skipped, time.perf_counter() - t_start)
@@ -296,13 +312,32 @@ def _models(plan: _Plan) -> tuple[dict[int, ModelInfo], int]:
     if missing:
         tjobs = [TrainJob(s, plan.config, plan.steps, str(plan.models_dir)) for s in missing]
         bar = _bar(plan.progress, len(tjobs), "training")
-        for res in iter_results(train_job, tjobs, plan.executor, plan.jobs, plan.address):
-            trained += bool(res["trained"])
-            bar.update(1)
-        bar.close()
+        try:
+            for res in iter_results(train_job, tjobs, plan.executor, plan.jobs, plan.address):
+                trained += bool(res["trained"])
+                bar.update(1)
+        except OSError as e:
+            raise SweepError(f"{plan.models_dir}: cannot write a trained model: {os.strerror(e.errno) if e.errno else e}; "
+                             "models written before are kept: free space and rerun the same command") from None
+        finally:
+            bar.close()
         for s in missing:
             infos[s] = inspect_model(paths[s], plan.config, TrainConfig(seed=s, steps=plan.steps))
     return infos, trained
+
+
+def _disk_error(results_dir: Path, e: OSError, what: str) -> SweepError:
+    """One line for a failed write (disk full, read-only, ...): what failed, and how to go on."""
+    why = os.strerror(e.errno) if e.errno else str(e)
+    return SweepError(f"{results_dir / JOURNAL}: cannot {what}: {why}; every row recorded before is kept; "
+                      "free space (or fix the folder) and rerun the same command to resume")
+
+
+def _tables_if_possible(results_dir: Path) -> None:
+    """Regenerate the tables on the way out of a failed sweep; a second failure (e.g. the disk
+    is still full) must not hide the first, and the journal stays the record either way."""
+    with contextlib.suppress(OSError, SweepError):
+        write_summaries(results_dir)
 
 
 class _NoBar:
