@@ -29,7 +29,7 @@ from tests.oracle import exact_correct_count, tiny_trained_weights
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ModelConfig(d_vocab=6, n_ctx=3, d_model=8, d_head=8)
 WEIGHTS = tiny_trained_weights(TINY, 5, 300)
-OTHER = tiny_trained_weights(TINY, 6, 300)
+OTHER = ModelWeights.random(TINY, seed=6)  # another model; its quality does not matter
 
 
 @pytest.fixture()
@@ -197,11 +197,10 @@ def test_a_transformerlens_file_of_the_same_weights_matches(tmp_path, models):
     assert cp.check(cert, model=tl).ok
 
 
-def test_check_with_another_model_is_one_line_and_exit_2(tmp_path, models):
+def test_check_with_another_model_is_one_line_and_exit_2(tmp_path, models, capsys):
     cert = cp.certify(models / "seed-5.safetensors", "cubic", check=False, out=tmp_path / "c.json").certificate
-    proc = run_cli("check", str(cert), "--model", str(models / "other.safetensors"))
-    assert proc.returncode == 2 and "Traceback" not in proc.stdout + proc.stderr
-    (line,) = proc.stdout.splitlines()
+    assert main(["check", str(cert), "--model", str(models / "other.safetensors")]) == 2
+    (line,) = capsys.readouterr().out.splitlines()
     assert str(cert) in line and "not the model" in line and str(models / "other.safetensors") in line
     with pytest.raises(cp.CompactProofsError, match="not the model"):
         cp.check(cert, model=models / "other.safetensors")
@@ -237,7 +236,7 @@ def test_model_hash_equals_the_writers_hash_on_odd_values():
 # Bad input: one line, exit 2
 
 
-@pytest.mark.parametrize("argv,fragment", [
+BAD_INPUT = [
     (["train", "--steps", "0"], "--steps: expected a positive integer, got 0"),
     (["train", "--seed", "-3"], "--seed: expected a non-negative integer, got -3"),
     (["run", "--seed", "-1"], "--seed: expected a non-negative integer"),
@@ -246,9 +245,23 @@ def test_model_hash_equals_the_writers_hash_on_odd_values():
     (["sweep", "--seeds", "1", "--steps", "0"], "--steps: expected a positive integer"),
     (["certify", "seed:5", "--strategy", "quartic"], "quartic"),
     (["sweep", "--models", "/nonexistent/m.pt"], "--models: /nonexistent/m.pt: no such model file or folder"),
-])
-def test_bad_input_is_one_line_and_exit_2(argv, fragment, tmp_path):
-    assert_one_line_error(run_cli(*argv, cwd=tmp_path), fragment)
+]
+
+
+@pytest.mark.parametrize("argv,fragment", BAD_INPUT)
+def test_bad_input_is_one_line_and_exit_2(argv, fragment, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse usage errors exit from parse_args
+        code = e.code
+    captured = capsys.readouterr()
+    assert_one_line_error(subprocess.CompletedProcess(argv, code, captured.out, captured.err), fragment)
+
+
+def test_bad_input_in_a_fresh_process_is_one_line_and_exit_2(tmp_path):
+    """The same, end to end (the console script's process: no traceback reaches the terminal)."""
+    assert_one_line_error(run_cli("train", "--steps", "0", cwd=tmp_path), BAD_INPUT[0][1])
 
 
 def test_a_model_file_given_to_check_is_named_as_such(models):
@@ -325,12 +338,12 @@ def test_sweep_and_report_take_model_files_and_name_them(tmp_path, models, capsy
     assert summary["models"] == 1 and summary["rows"] == 2
 
 
-def test_an_unreadable_model_file_stops_the_sweep_before_any_job(tmp_path):
+def test_an_unreadable_model_file_stops_the_sweep_before_any_job(tmp_path, capsys):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a model")
-    proc = run_cli("sweep", "--models", str(bad), "--strategies", "cubic", "--results", str(tmp_path / "res"),
-                   "--quiet", cwd=tmp_path)
-    assert_one_line_error(proc, str(bad))
+    code = main(["sweep", "--models", str(bad), "--strategies", "cubic", "--results", str(tmp_path / "res"), "--quiet"])
+    captured = capsys.readouterr()
+    assert_one_line_error(subprocess.CompletedProcess([], code, captured.out, captured.err), str(bad))
     assert not (tmp_path / "res" / JOURNAL).exists()
 
 
