@@ -47,10 +47,9 @@ class ReportError(Exception):
 # Loading
 
 
-def load_rows(results_dir: Path, weights: set[str] | None = None) -> list[dict[str, Any]]:
+def load_rows(results_dir: Path) -> list[dict[str, Any]]:
     """The latest row of every (model, strategy) in ``results_dir`` (journal first, else results.json).
-    A model is a trained seed or a model file (extract.journal.row_key). ``weights``: keep only
-    the rows of models with these weight hashes (ReportError if none is left)."""
+    A model is a trained seed or a model file (extract.journal.row_key)."""
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise ReportError(f"{results_dir}: no such results folder; expected the --results folder of a sweep")
@@ -65,12 +64,19 @@ def load_rows(results_dir: Path, weights: set[str] | None = None) -> list[dict[s
         raise ReportError(str(e)) from None
     if not rows:
         raise ReportError(f"{results_dir / JOURNAL}: no rows yet; run the sweep first")
-    if weights is not None:
-        rows = [r for r in rows if r["weights_sha256"] in weights]
-        if not rows:
-            raise ReportError(f"{results_dir}: no row is about the given model files (compared by weights hash); "
-                              "sweep them first: compact-proofs sweep --models ...")
     return sorted(rows, key=lambda r: (model_order(r), r["strategy"]))
+
+
+def rows_of_models(rows: list[dict[str, Any]], weights: set[str] | None, where: Path) -> list[dict[str, Any]]:
+    """The rows whose model has one of the weight hashes ``weights`` (all rows when None);
+    ReportError if none is left."""
+    if weights is None:
+        return rows
+    kept = [r for r in rows if r["weights_sha256"] in weights]
+    if not kept:
+        raise ReportError(f"{where}: no row is about the given model files (compared by weights hash); "
+                          "sweep them first: compact-proofs sweep --models ...")
+    return kept
 
 
 def _rows_from_results_json(path: Path) -> list[dict[str, Any]]:
@@ -231,7 +237,7 @@ def _point(row: dict[str, Any], bf: dict[tuple[str, str], Fraction]) -> dict[str
 
 
 def summary_json(results_dir: Path, weights: set[str] | None = None) -> dict[str, Any]:
-    return summarise(load_rows(results_dir, weights))
+    return summarise(rows_of_models(load_rows(results_dir), weights, results_dir))
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,7 +339,7 @@ def plot_families(rows: Sequence[dict[str, Any]], path: Path) -> Path:
 def write_report(results_dir: Path, out_dir: Path, plots: bool = True, weights: set[str] | None = None) -> dict[str, str]:
     """Write report.md, summary.json and (unless plots=False) the two PNGs into ``out_dir``
     (``weights``: only the rows of models with these weight hashes)."""
-    rows = load_rows(results_dir, weights)
+    rows = rows_of_models(load_rows(results_dir), weights, results_dir)
     summary = summarise(rows)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
