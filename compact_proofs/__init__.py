@@ -69,7 +69,6 @@ __all__ = [
 
 DEFAULT_MODELS_DIR = Path("models")
 DEFAULT_CERTS_DIR = Path("out/certificates")
-PAPER_RECIPE = "paper-max-of-4"
 
 
 class CompactProofsError(UserError):
@@ -579,9 +578,10 @@ def train(
     arguments give byte-identical weights) and save it; returns the model file.
 
     Default file: ``models_dir/seed-S.safetensors`` for the paper's model and 3000 steps (the
-    command line's), else ``models_dir/seed-S-v{v}-n{n}-d{d}-h{h}-steps{k}.safetensors``. An
-    existing file is reused unless ``force``, after checking that it was trained with the same
-    seed and steps (CompactProofsError otherwise).
+    command line's), else ``models_dir/seed-S-v{v}-n{n}-d{d}-h{h}-steps{k}.safetensors``. The file
+    records its recipe (every TrainConfig field, safetensors metadata ``train_config``, as
+    ``compact-proofs train`` writes it). An existing file is reused unless ``force``, after
+    checking that it has this shape and records this recipe or none (CompactProofsError otherwise).
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise CompactProofsError(f"seed: expected a non-negative integer, got {seed!r}")
@@ -596,26 +596,35 @@ def train(
             c = config
             out = Path(models_dir) / f"seed-{seed}-v{c.d_vocab}-n{c.n_ctx}-d{c.d_model}-h{c.d_head}-steps{steps}.safetensors"
     out = Path(out)
-    meta = {"seed": str(seed), "steps": str(steps), "recipe": PAPER_RECIPE}
+    asked = TrainConfig(seed=seed, steps=steps)
     if out.exists() and not force:
-        from extract.weights import ModelFileError, load_metadata
-
-        try:
-            have = load_metadata(out)
-        except ModelFileError as e:
-            raise CompactProofsError(str(e)) from None
-        expected = {**meta, **{f: str(getattr(config, f)) for f in ("d_vocab", "n_ctx", "d_model", "d_head")}}
-        differ = {k: (have.get(k), v) for k, v in expected.items() if have.get(k) != v}
-        if differ:
-            what = ", ".join(f"{k} {a!r} (wanted {b!r})" for k, (a, b) in sorted(differ.items()))
-            raise CompactProofsError(f"{out}: exists but was trained differently: {what}; pass force=True to retrain")
+        _check_reusable(out, config, asked)
         return out
-    from extract.train import train as train_weights
-    from extract.weights import save_model
+    from extract.models import train_to_file
 
-    weights = train_weights(config, TrainConfig(seed=seed, steps=steps), progress=progress)
-    save_model(weights, out, meta)
-    return out
+    return train_to_file(config, asked, out, progress=progress)
+
+
+def _check_reusable(out: Path, config: ModelConfig, asked: TrainConfig) -> None:
+    """CompactProofsError unless the model file ``out`` has shape ``config`` and records the recipe
+    ``asked`` or none (extract.models: the same rule as ``compact-proofs train`` and the sweep)."""
+    from dataclasses import fields
+
+    from extract.models import read_model, recipe_from_metadata
+
+    try:
+        weights, meta = read_model(out)
+        recorded = recipe_from_metadata(out, meta)
+    except UserError as e:
+        raise CompactProofsError(str(e)) from None
+    diffs = []
+    if weights.config != config:
+        diffs.append(f"shape {weights.config} (asked {config})")
+    if recorded is not None:
+        diffs += [f"{f.name}={getattr(recorded, f.name)!r} (asked {getattr(asked, f.name)!r})"
+                  for f in fields(TrainConfig) if getattr(recorded, f.name) != getattr(asked, f.name)]
+    if diffs:
+        raise CompactProofsError(f"{out}: exists but was trained differently: {', '.join(diffs)}; pass force=True to retrain")
 
 
 # --------------------------------------------------------------------------------------------

@@ -386,3 +386,16 @@ def test_prove_without_coqc_says_so_in_one_line(tmp_path, models, monkeypatch):
     inst.write_text("Theorem X_accuracy : True.\n")
     with pytest.raises(cp.CompactProofsError, match="coqc not found on PATH"):
         cp.prove(inst)
+
+
+def test_report_without_matplotlib_writes_its_tables_and_says_which_extra_in_one_line(tmp_path, capsys, monkeypatch):
+    from tests.test_plots import hide_matplotlib
+    from tests.test_sweep import _sweep
+
+    _sweep(tmp_path, [1, 2])
+    hide_matplotlib(monkeypatch)
+    assert main(["report", "--results", str(tmp_path / "res")]) == 0
+    captured = capsys.readouterr()
+    (line,) = [ln for ln in captured.err.splitlines() if ln.strip()]
+    assert "matplotlib" in line and "compact-proofs[plot]" in line and "Traceback" not in captured.err
+    assert (tmp_path / "res" / "report" / "report.md").is_file() and (tmp_path / "res" / "report" / "summary.json").is_file()
