@@ -48,6 +48,7 @@ from extract.strategies import Strategy, all_strategies, parse_strategy
 __all__ = [
     "Checked",
     "CompactProofsError",
+    "UnreadableCertificate",
     "ModelConfig",
     "Result",
     "StrategyInfo",
@@ -330,12 +331,22 @@ class Checked:
         return Fraction(self.verdict.certified, self.n_sequences)
 
 
+class UnreadableCertificate(CompactProofsError):
+    """The certificate file cannot be read at all (missing, permissions, not a regular file)."""
+
+
 def check_certificate_file(path: str | os.PathLike[str], model: ModelLike | None = None, *,
                            models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR,
-                           weights_sha256: str | None = None, model_name: str | None = None) -> Checked:
+                           weights_sha256: str | None = None, model_name: str | None = None,
+                           max_ops: int | None = None) -> Checked:
     """``check``, returning also the weights' hash and v^n (see Checked). Instead of ``model``,
     ``weights_sha256`` may give the expected hash directly (``model_sha256`` of the model, computed
-    once for many certificates); ``model_name`` then names the model in the error."""
+    once for many certificates); ``model_name`` then names the model in the error. ``max_ops``:
+    the checker's work budget, where the checker has one (its default otherwise).
+    UnreadableCertificate (a CompactProofsError) when the checker says the file cannot be read."""
+    import inspect
+
+    from checker import errors as checker_errors
     from checker.load import load_certificate
     from checker.verify import check_certificate
 
@@ -345,8 +356,10 @@ def check_certificate_file(path: str | os.PathLike[str], model: ModelLike | None
                                  f"compact-proofs certify {p} --strategy cubic")
     want = weights_sha256 if model is None else model_sha256(model, models_dir)
     name = model_name or (None if model is None else _describe_model(model))
+    if max_ops is not None and "max_ops" not in inspect.signature(load_certificate).parameters:
+        raise CompactProofsError("max_ops: this checker has no work budget to raise")
     try:
-        cert = load_certificate(p)
+        cert = load_certificate(p) if max_ops is None else load_certificate(p, max_ops)
         if want is not None and cert.weights_sha256 != want:
             raise CompactProofsError(
                 f"{p}: weights_sha256: the certificate is about weights {cert.weights_sha256[:16]}..., "
@@ -354,7 +367,9 @@ def check_certificate_file(path: str | os.PathLike[str], model: ModelLike | None
                 "this certificate says nothing about that model")
         return Checked(check_certificate(cert), cert.weights_sha256, cert.n_sequences)
     except CertificateError as e:
-        raise CompactProofsError(f"{p}: {e.field or '(file)'}: {e.message}") from None
+        unreadable = getattr(checker_errors, "InputError", ())
+        kind = UnreadableCertificate if unreadable and isinstance(e, unreadable) else CompactProofsError
+        raise kind(f"{p}: {e.field or '(file)'}: {e.message}") from None
 
 
 def _describe_model(model: ModelLike) -> str:

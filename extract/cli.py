@@ -215,10 +215,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         for f in args.files:
             src = one_line(f, 1000)
             try:
-                got = cp.check_certificate_file(f, weights_sha256=model_sha, model_name=args.model)
+                got = cp.check_certificate_file(f, weights_sha256=model_sha, model_name=args.model, max_ops=args.max_ops)
             except UserError as e:
-                code = max(code, 2)
-                records.append({"file": f, "status": "malformed", "message": one_line(str(e), 600)})
+                unreadable = isinstance(e, cp.UnreadableCertificate)
+                code = max(code, 3 if unreadable else 2)
+                records.append({"file": f, "status": "unreadable" if unreadable else "malformed",
+                                "message": one_line(str(e), 600)})
                 if not args.json:
                     progress.say(one_line(str(e), 600))
                 progress.step()
@@ -383,11 +385,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_certify)
 
-    k = sub.add_parser("check", help="run the independent exact checker on certificates (optionally bound to a model file)")
+    k = sub.add_parser("check", help="run the independent exact checker on certificates (optionally bound to a model "
+                                     "file); exit 0 all claims hold, 1 some fails, 2 malformed or another model, "
+                                     "3 unreadable")
     k.add_argument("files", nargs="+", metavar="CERT")
     k.add_argument("--model", help="model file (or seed:S) the certificates must be about: its weights' hash, "
                                    "computed from the file, must equal the certificate's")
     k.add_argument("--json", action="store_true", help="print the results and a summary as one JSON object")
+    k.add_argument("--max-ops", type=positive_int, default=None, metavar="N",
+                   help="the checker's work budget (raise it for large certificates; default: the checker's)")
     k.add_argument("--quiet", action="store_true", help="no progress bar")
     k.set_defaults(func=cmd_check)
 

@@ -399,3 +399,26 @@ def test_report_without_matplotlib_writes_its_tables_and_says_which_extra_in_one
     (line,) = [ln for ln in captured.err.splitlines() if ln.strip()]
     assert "matplotlib" in line and "compact-proofs[plot]" in line and "Traceback" not in captured.err
     assert (tmp_path / "res" / "report" / "report.md").is_file() and (tmp_path / "res" / "report" / "summary.json").is_file()
+
+
+def test_an_unreadable_certificate_is_one_line_with_the_checkers_code(tmp_path, capsys):
+    """Exit 3 where the checker distinguishes unreadable files (checker.errors.InputError), else 2."""
+    import checker.errors
+
+    assert main(["check", str(tmp_path / "missing.json")]) == (3 if hasattr(checker.errors, "InputError") else 2)
+    (line,) = capsys.readouterr().out.splitlines()
+    assert str(tmp_path / "missing.json") in line
+
+
+def test_max_ops_reaches_the_checkers_work_budget(tmp_path, models, capsys):
+    import inspect
+
+    from checker.load import load_certificate
+
+    if "max_ops" not in inspect.signature(load_certificate).parameters:
+        pytest.skip("this checker has no work budget (checker helper's --max-ops not merged)")
+    cert = cp.certify(models / "seed-5.safetensors", "cubic", check=False, out=tmp_path / "c.json").certificate
+    assert main(["check", str(cert), "--max-ops", "1"]) == 2
+    (line,) = capsys.readouterr().out.splitlines()
+    assert str(cert) in line and "budget" in line
+    assert main(["check", str(cert), "--max-ops", str(10**12)]) == 0
