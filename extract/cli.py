@@ -344,7 +344,7 @@ def _default_instance(model: str) -> Path:
     stem = Path(model[5:] if model.startswith("seed:") else model).stem
     name = "".join(c if c.isalnum() else "_" for c in (f"seed_{stem}" if model.startswith("seed:") else stem))
     return Path("out/coq") / (name if name[:1].isalpha() else f"M_{name}")
-    
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(

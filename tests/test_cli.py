@@ -22,7 +22,7 @@ from extract.cli import bound_text, build_parser, decimal, main, progress_enable
 from extract.config import ModelConfig
 from extract.journal import JOURNAL, RESULTS_CSV, read_journal
 from extract.model import ModelWeights
-from extract.strategies import all_strategies, parse_strategy
+from extract.strategies import all_strategies
 from extract.weights import export_transformerlens_state_dict, save_model
 from tests.oracle import exact_correct_count, tiny_trained_weights
 
