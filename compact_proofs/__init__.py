@@ -48,6 +48,7 @@ from extract.strategies import Strategy, all_strategies, parse_strategy
 __all__ = [
     "Checked",
     "CompactProofsError",
+    "ModelMismatch",
     "UnreadableCertificate",
     "ModelConfig",
     "Result",
@@ -335,6 +336,10 @@ class UnreadableCertificate(CompactProofsError):
     """The certificate file cannot be read at all (missing, permissions, not a regular file)."""
 
 
+class ModelMismatch(CompactProofsError):
+    """The certificate is about other weights than the model it was checked against."""
+
+
 def check_certificate_file(path: str | os.PathLike[str], model: ModelLike | None = None, *,
                            models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR,
                            weights_sha256: str | None = None, model_name: str | None = None,
@@ -361,7 +366,7 @@ def check_certificate_file(path: str | os.PathLike[str], model: ModelLike | None
     try:
         cert = load_certificate(p) if max_ops is None else load_certificate(p, max_ops)
         if want is not None and cert.weights_sha256 != want:
-            raise CompactProofsError(
+            raise ModelMismatch(
                 f"{p}: weights_sha256: the certificate is about weights {cert.weights_sha256[:16]}..., "
                 f"not the model {name} (weights {want[:16]}...); "
                 "this certificate says nothing about that model")

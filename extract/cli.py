@@ -116,7 +116,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         trained = train_seeds(seeds, args.models_dir, args.steps, force=args.force)
         print(f"{trained} trained, {len(seeds) - trained} already present in {args.models_dir}")
     else:
-        path, new = train_seed(args.seed, args.models_dir, args.steps, progress=not args.quiet, force=args.force)
+        path, new = train_seed(args.seed, args.models_dir, args.steps, progress=progress_enabled(args.quiet),
+                               force=args.force)
         print(f"{'trained' if new else 'already present'}: {path}")
     return 0
 
@@ -126,7 +127,7 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
     from extract.models import load_model_spec
 
     weights = load_model_spec(args.model, args.models_dir)
-    res = float_brute_force(weights, progress=not args.json)
+    res = float_brute_force(weights, progress=progress_enabled(args.json))
     if args.json:
         print(json.dumps({"model": args.model, "correct": res.correct, "total": res.total,
                           "accuracy": res.correct / res.total, "seconds": res.seconds}))
@@ -219,8 +220,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             except UserError as e:
                 unreadable = isinstance(e, cp.UnreadableCertificate)
                 code = max(code, 3 if unreadable else 2)
-                records.append({"file": f, "status": "unreadable" if unreadable else "malformed",
-                                "message": one_line(str(e), 600)})
+                status = "unreadable" if unreadable else "other-model" if isinstance(e, cp.ModelMismatch) else "malformed"
+                records.append({"file": f, "status": status, "message": one_line(str(e), 600)})
                 if not args.json:
                     progress.say(one_line(str(e), 600))
                 progress.step()

@@ -202,8 +202,11 @@ def test_check_with_another_model_is_one_line_and_exit_2(tmp_path, models, capsy
     assert main(["check", str(cert), "--model", str(models / "other.safetensors")]) == 2
     (line,) = capsys.readouterr().out.splitlines()
     assert str(cert) in line and "not the model" in line and str(models / "other.safetensors") in line
-    with pytest.raises(cp.CompactProofsError, match="not the model"):
+    with pytest.raises(cp.ModelMismatch, match="not the model"):
         cp.check(cert, model=models / "other.safetensors")
+    assert main(["check", str(cert), "--json", "--model", str(models / "other.safetensors")]) == 2
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["results"][0]["status"] == "other-model" and obj["summary"]["exit_code"] == 2
 
 
 def test_the_model_hash_is_computed_from_the_file_not_the_certificate(tmp_path, models):
