@@ -27,22 +27,29 @@ checker depends on this module.
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checker.errors import CertificateError
 from checker.verify import Verdict, check_file
+from compact_proofs._coq import ProveResult
 from extract.config import ModelConfig, TrainConfig
 from extract.errors import UserError
-from extract.model import MaxOfKTransformer, ModelWeights
+
+if TYPE_CHECKING:  # extract.model loads torch: imported where a model is handled, so check() starts fast
+    from extract.model import ModelWeights
 from extract.strategies import Strategy, all_strategies, parse_strategy
 
 __all__ = [
+    "Checked",
     "CompactProofsError",
+    "ModelMismatch",
+    "UnreadableCertificate",
     "ModelConfig",
     "Result",
     "StrategyInfo",
@@ -50,9 +57,13 @@ __all__ = [
     "certify",
     "certify_many",
     "check",
+    "check_certificate_file",
     "export_coq",
     "load",
+    "model_sha256",
     "plot_bound_vs_cost",
+    "prove",
+    "ProveResult",
     "plot_per_variant",
     "strategies",
     "train",
@@ -60,7 +71,6 @@ __all__ = [
 
 DEFAULT_MODELS_DIR = Path("models")
 DEFAULT_CERTS_DIR = Path("out/certificates")
-PAPER_RECIPE = "paper-max-of-4"
 
 
 class CompactProofsError(UserError):
@@ -93,6 +103,7 @@ def load(model: ModelLike, models_dir: str | os.PathLike[str] = DEFAULT_MODELS_D
 
     Raises CompactProofsError (one line) for anything outside the architecture of semantics.md.
     """
+    from extract.model import MaxOfKTransformer, ModelWeights
     from extract.weights import ModelFileError, load_model, weights_from_state_dict
 
     try:
@@ -283,25 +294,129 @@ class Result:
             return f"{self.strategy}: claims {self.claimed}/{self.n_sequences} (not checked) -> {self.certificate}"
         b = self.bound
         head = "claim holds" if self.ok else "CLAIM FAILS"
-        return (f"{self.strategy}: {head}: certified {self.certified}/{self.n_sequences} = {b.numerator}/{b.denominator} "
+        reduced = "" if b.denominator == self.n_sequences else f" = {b.numerator}/{b.denominator}"
+        return (f"{self.strategy}: {head}: certified {self.certified}/{self.n_sequences}{reduced} "
                 f"~ {float(b):.6f}, {self.ops} checker ops -> {self.certificate}")
 
 
-def check(path: str | os.PathLike[str]) -> Verdict:
+def check(path: str | os.PathLike[str], model: ModelLike | None = None, *,
+          models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR) -> Verdict:
     """Run the independent checker on a certificate file: its Verdict (``ok``: the claim holds;
     ``certified``: the checker's own count; ``claimed``; ``ops``: checker operations; ``seconds``).
+
+    ``model`` (a model file, ``"seed:S"`` or any form ``load`` accepts): the certificate must be
+    about exactly these weights. The model's hash is computed from the model itself
+    (``model_sha256``, the checker's canonical encoding), never read from the certificate, and
+    compared with the hash the checker verified for the certificate's weights; a mismatch is a
+    CompactProofsError and nothing is checked.
 
     Raises CompactProofsError (one line "FILE: field: message") when the file is not a
     well-formed certificate, including when it is a model file.
     """
+    return check_certificate_file(path, model, models_dir=models_dir).verdict
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A checked certificate: the checker's Verdict, the SHA-256 of the certificate's weights
+    (verified by the checker's loader against the weights themselves; equal to
+    ``model_sha256(model)`` when a model was given) and v^n."""
+
+    verdict: Verdict
+    weights_sha256: str
+    n_sequences: int
+
+    @property
+    def bound(self) -> Fraction:
+        """certified / v^n: a proved lower bound on the accuracy of the certificate's weights."""
+        return Fraction(self.verdict.certified, self.n_sequences)
+
+
+class UnreadableCertificate(CompactProofsError):
+    """The certificate file cannot be read at all (missing, permissions, not a regular file)."""
+
+
+class ModelMismatch(CompactProofsError):
+    """The certificate is about other weights than the model it was checked against."""
+
+
+def check_certificate_file(path: str | os.PathLike[str], model: ModelLike | None = None, *,
+                           models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR,
+                           weights_sha256: str | None = None, model_name: str | None = None,
+                           max_ops: int | None = None) -> Checked:
+    """``check``, returning also the weights' hash and v^n (see Checked). Instead of ``model``,
+    ``weights_sha256`` may give the expected hash directly (``model_sha256`` of the model, computed
+    once for many certificates); ``model_name`` then names the model in the error. ``max_ops``:
+    the checker's work budget, where the checker has one (its default otherwise).
+    UnreadableCertificate (a CompactProofsError) when the checker says the file cannot be read."""
+    import inspect
+
+    from checker import errors as checker_errors
+    from checker.load import load_certificate
+    from checker.verify import check_certificate
+
     p = Path(path)
     if _looks_like_model_file(p):
         raise CompactProofsError(f"{p}: this is a model file, not a certificate; certify it first: "
-                                 f"compact_proofs.certify({str(p)!r}, 'cubic')")
+                                 f"compact-proofs certify {p} --strategy cubic")
+    want = weights_sha256 if model is None else model_sha256(model, models_dir)
+    name = model_name or (None if model is None else _describe_model(model))
+    if max_ops is not None and "max_ops" not in inspect.signature(load_certificate).parameters:
+        raise CompactProofsError("max_ops: this checker has no work budget to raise")
     try:
-        return check_file(p)
+        cert = load_certificate(p) if max_ops is None else load_certificate(p, max_ops)
+        if want is not None and cert.weights_sha256 != want:
+            raise ModelMismatch(
+                f"{p}: weights_sha256: the certificate is about weights {cert.weights_sha256[:16]}..., "
+                f"not the model {name} (weights {want[:16]}...); "
+                "this certificate says nothing about that model")
+        return Checked(check_certificate(cert), cert.weights_sha256, cert.n_sequences)
     except CertificateError as e:
-        raise CompactProofsError(f"{p}: {e.field or '(file)'}: {e.message}") from None
+        unreadable = getattr(checker_errors, "InputError", ())
+        kind = UnreadableCertificate if unreadable and isinstance(e, unreadable) else CompactProofsError
+        raise kind(f"{p}: {e.field or '(file)'}: {e.message}") from None
+
+
+def _describe_model(model: ModelLike) -> str:
+    return os.fspath(model) if isinstance(model, (str, os.PathLike)) else f"<{type(model).__name__}>"
+
+
+def model_sha256(model: ModelLike, models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR) -> str:
+    """The SHA-256 naming ``model``'s weights (certificates/FORMAT.md, "Weight hash"), computed
+    from the model alone: each float32 weight is read from its IEEE-754 bits as an exact
+    integer mantissa times a power of two, each tensor is normalised, and the bytes hashed are
+    the checker's own canonical encoding (``checker.load.canonical_weight_encoding``).
+
+    Claim: equal to the ``weights_sha256`` the checker accepts for a certificate exactly when
+    the certificate's weights are the same real numbers as the model's (up to the hash).
+    """
+    import hashlib
+
+    from checker.load import canonical_weight_encoding, normalise
+
+    weights = load(model, models_dir)
+    c = weights.config
+    tensors = {name: normalise(*_dyadic_from_bits(arr, name)) for name, arr in weights.tensors().items()}
+    return hashlib.sha256(canonical_weight_encoding(c.d_vocab, c.n_ctx, c.d_model, c.d_head, tensors)).hexdigest()
+
+
+def _dyadic_from_bits(arr: Any, name: str) -> tuple[list[list[int]], int]:
+    """A 2-D float32 array as (integer mantissas, common exponent), exactly: from the bit fields
+    sign | 8-bit biased exponent E | 23-bit fraction F, a normal number is (2^23 + F) 2^(E-150)
+    and a subnormal one F 2^-149; every mantissa is shifted to the least exponent present."""
+    import numpy as np
+
+    bits = np.ascontiguousarray(arr, dtype=np.float32).view(np.uint32).astype(np.int64)
+    biased, frac = (bits >> 23) & 0xFF, bits & 0x7FFFFF
+    if (biased == 0xFF).any():
+        raise CompactProofsError(f"{name}: a weight is infinite or NaN")
+    mant = np.where(biased == 0, frac, frac | 0x800000)
+    mant = np.where(bits >> 31 == 1, -mant, mant)
+    exp = np.where(biased == 0, -149, biased - 150)
+    nonzero = mant != 0
+    base = int(exp[nonzero].min()) if nonzero.any() else 0
+    rows = [[int(m) << int(e - base) if m else 0 for m, e in zip(mr, er)] for mr, er in zip(mant.tolist(), exp.tolist())]
+    return rows, base
 
 
 def _looks_like_model_file(path: Path) -> bool:
@@ -317,11 +432,17 @@ def _looks_like_model_file(path: Path) -> bool:
 
 
 def _certificate_path(out: str | os.PathLike[str] | None, label: str, s: Strategy) -> Path:
+    """``out`` itself when it names a file (it has a suffix, e.g. ``.json``, and is not an existing
+    folder), else ``out/<label>.<strategy>.cert.json`` (default folder out/certificates)."""
     name = f"{label}.{s.id.replace('/', '.').replace(':', '.')}.cert.json"
     if out is None:
         return DEFAULT_CERTS_DIR / name
     out = Path(out)
-    return out if out.suffix == ".json" else out / name
+    return out if _names_a_file(out) else out / name
+
+
+def _names_a_file(out: Path) -> bool:
+    return bool(out.suffix) and not out.is_dir()
 
 
 def certify(
@@ -339,7 +460,8 @@ def certify(
 
     ``model``: see ``load``. ``strategy``: an id printed by ``strategies()`` (``"brute-force"``,
     ``"cubic"``, ``"subcubic:DP/ATTN/ERR"``), a family (``"subcubic"`` = the default variant)
-    with ``variant``, or a StrategyInfo. ``out``: a ``.json`` file, or a folder for
+    with ``variant``, or a StrategyInfo. ``out``: a file (any name with a suffix, e.g. ``.json``,
+    that is not an existing folder), or a folder for
     ``<model>.<strategy>.cert.json`` (default ``out/certificates/``).
 
     The returned ``Result.bound`` is a proved lower bound on the model's accuracy only when
@@ -398,8 +520,8 @@ def certify_many(
     chosen = all_strategies() if strategies == "all" else [_strategy(x, None) for x in strategies]  # type: ignore[union-attr]
     weights = load(model, models_dir)
     label_source = model if isinstance(model, (str, os.PathLike)) else weights
-    if out is not None and Path(out).suffix == ".json":
-        raise CompactProofsError(f"{out}: certify_many writes several certificates; expected a folder")
+    if out is not None and _names_a_file(Path(out)):
+        raise CompactProofsError(f"{out}: certify_many writes several certificates; expected a folder, not a file name")
     it: Iterable[Strategy] = chosen
     if progress:
         from tqdm import tqdm
@@ -427,6 +549,41 @@ def export_coq(model: ModelLike, strategy: str, out: str | os.PathLike[str], *, 
         raise CompactProofsError(str(e)) from None
 
 
+def prove(
+    target: ModelLike,
+    strategy: str | None = None,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    name: str | None = None,
+    coq_dir: str | os.PathLike[str] | None = None,
+    jobs: int = 2,
+    models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR,
+) -> ProveResult:
+    """Build a Coq instance with one call: compile coq/theories where needed (the file list
+    read from coq/_CoqProject at run time), compile the instance, and print the axioms its
+    theorem depends on, compared with the allowed list of coq/check_assumptions.sh.
+
+    ``target``: an instance file (``*.v``, written by ``export_coq``), or a model (any form
+    ``load`` accepts), which is first exported with ``strategy`` (default ``"cubic"``) to ``out``
+    (default ``out/coq/<Label>.v``). Returns a ProveResult (``ok``: every axiom is allowed).
+    Raises CompactProofsError (one line) when coqc is missing or a build fails; a failing build of
+    an exported instance means its claim is not proved (never a false theorem).
+    """
+    from compact_proofs._coq import ProveError, prove_instance
+
+    if not (isinstance(target, (str, os.PathLike)) and os.fspath(target).endswith(".v")):
+        if out is None:
+            label = re.sub(r"[^A-Za-z0-9_]", "_", _model_label(target, load(target, models_dir), Path(models_dir)))
+            out = Path("out/coq") / f"M_{label}.v"
+        target = export_coq(target, strategy or "cubic", out, name=name, models_dir=models_dir)
+    elif strategy is not None or out is not None:
+        raise CompactProofsError(f"{os.fspath(target)}: an instance file is built as it is; strategy/out apply to a model")
+    try:
+        return prove_instance(target, coq_dir=coq_dir, jobs=jobs)
+    except ProveError as e:
+        raise CompactProofsError(str(e)) from None
+
+
 def train(
     seed: int,
     *,
@@ -441,9 +598,10 @@ def train(
     arguments give byte-identical weights) and save it; returns the model file.
 
     Default file: ``models_dir/seed-S.safetensors`` for the paper's model and 3000 steps (the
-    command line's), else ``models_dir/seed-S-v{v}-n{n}-d{d}-h{h}-steps{k}.safetensors``. An
-    existing file is reused unless ``force``, after checking that it was trained with the same
-    seed and steps (CompactProofsError otherwise).
+    command line's), else ``models_dir/seed-S-v{v}-n{n}-d{d}-h{h}-steps{k}.safetensors``. The file
+    records its recipe (every TrainConfig field, safetensors metadata ``train_config``, as
+    ``compact-proofs train`` writes it). An existing file is reused unless ``force``, after
+    checking that it has this shape and records this recipe or none (CompactProofsError otherwise).
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise CompactProofsError(f"seed: expected a non-negative integer, got {seed!r}")
@@ -458,26 +616,35 @@ def train(
             c = config
             out = Path(models_dir) / f"seed-{seed}-v{c.d_vocab}-n{c.n_ctx}-d{c.d_model}-h{c.d_head}-steps{steps}.safetensors"
     out = Path(out)
-    meta = {"seed": str(seed), "steps": str(steps), "recipe": PAPER_RECIPE}
+    asked = TrainConfig(seed=seed, steps=steps)
     if out.exists() and not force:
-        from extract.weights import ModelFileError, load_metadata
-
-        try:
-            have = load_metadata(out)
-        except ModelFileError as e:
-            raise CompactProofsError(str(e)) from None
-        expected = {**meta, **{f: str(getattr(config, f)) for f in ("d_vocab", "n_ctx", "d_model", "d_head")}}
-        differ = {k: (have.get(k), v) for k, v in expected.items() if have.get(k) != v}
-        if differ:
-            what = ", ".join(f"{k} {a!r} (wanted {b!r})" for k, (a, b) in sorted(differ.items()))
-            raise CompactProofsError(f"{out}: exists but was trained differently: {what}; pass force=True to retrain")
+        _check_reusable(out, config, asked)
         return out
-    from extract.train import train as train_weights
-    from extract.weights import save_model
+    from extract.models import train_to_file
 
-    weights = train_weights(config, TrainConfig(seed=seed, steps=steps), progress=progress)
-    save_model(weights, out, meta)
-    return out
+    return train_to_file(config, asked, out, progress=progress)
+
+
+def _check_reusable(out: Path, config: ModelConfig, asked: TrainConfig) -> None:
+    """CompactProofsError unless the model file ``out`` has shape ``config`` and records the recipe
+    ``asked`` or none (extract.models: the same rule as ``compact-proofs train`` and the sweep)."""
+    from dataclasses import fields
+
+    from extract.models import read_model, recipe_from_metadata
+
+    try:
+        weights, meta = read_model(out)
+        recorded = recipe_from_metadata(out, meta)
+    except UserError as e:
+        raise CompactProofsError(str(e)) from None
+    diffs = []
+    if weights.config != config:
+        diffs.append(f"shape {weights.config} (asked {config})")
+    if recorded is not None:
+        diffs += [f"{f.name}={getattr(recorded, f.name)!r} (asked {getattr(asked, f.name)!r})"
+                  for f in fields(TrainConfig) if getattr(recorded, f.name) != getattr(asked, f.name)]
+    if diffs:
+        raise CompactProofsError(f"{out}: exists but was trained differently: {', '.join(diffs)}; pass force=True to retrain")
 
 
 # --------------------------------------------------------------------------------------------

@@ -43,13 +43,15 @@ CHECKER_MODES: tuple[str, ...] = ("subprocess", "inprocess")
 
 @dataclass(frozen=True)
 class Job:
-    """Everything a worker needs to produce the row of one (seed, strategy); picklable.
+    """Everything a worker needs to produce the row of one (model, strategy); picklable.
 
     ``strategy`` is resolved once, by whoever builds the job; ``train_recipe`` is the model's
-    recorded recipe (extract.models.provenance) as the coordinator read it.
+    recorded recipe (extract.models.provenance) as the coordinator read it. A trained seed's job
+    has ``seed`` and no ``model``; a user's model file has ``model`` (the file as given) and
+    ``seed`` None.
     """
 
-    seed: int
+    seed: int | None
     strategy: Strategy
     model_file: str
     weights_sha256: str
@@ -57,10 +59,12 @@ class Job:
     config: ModelConfig = field(default_factory=ModelConfig)
     checker: str = "subprocess"  # or "inprocess"
     train_recipe: dict[str, Any] | str = UNKNOWN
+    model: str | None = None
 
     @property
-    def key(self) -> tuple[int, str]:
-        return (self.seed, self.strategy.name)
+    def key(self) -> tuple[int | str, str]:
+        """The journal key of its row (extract.journal.row_key)."""
+        return (self.model if self.model else self.seed, self.strategy.name)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,13 @@ def certificate_filename(model: Path, strategy: Strategy) -> str:
 
 
 def certificate_file(job: Job) -> Path:
-    return Path(job.certs_dir) / certificate_filename(Path(job.model_file), job.strategy)
+    """CERTS/MODEL-STEM.STRATEGY.cert.json; a user's model file gets its weights' hash prefix in the
+    name too (MODEL-STEM.SHA12.STRATEGY...), so files of one name in two folders do not collide."""
+    name = certificate_filename(Path(job.model_file), job.strategy)
+    if job.model:
+        stem = Path(job.model_file).stem
+        name = f"{stem}.{job.weights_sha256[:12]}{name[len(stem):]}"
+    return Path(job.certs_dir) / name
 
 
 def run_job(job: Job) -> dict[str, Any]:
@@ -99,7 +109,10 @@ def run_job(job: Job) -> dict[str, Any]:
     try:
         weights = load_weights(Path(job.model_file), job.config)
         t0 = time.perf_counter()
-        cert = certify(weights, job.strategy, {"model_file": Path(job.model_file).name, "seed": str(job.seed)})
+        prov = {"model_file": Path(job.model_file).name}
+        if job.seed is not None:
+            prov["seed"] = str(job.seed)
+        cert = certify(weights, job.strategy, prov)
         search_seconds = time.perf_counter() - t0
         if cert.get("weights_sha256") != job.weights_sha256:
             raise SweepError(f"{job.model_file}: weights changed during the sweep (sha256 mismatch)")
@@ -253,6 +266,7 @@ def make_row(job: Job, outcome: CheckOutcome, search_seconds: float | None, cert
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "checker_version": checker_version(),
         "train_recipe": job.train_recipe,
+        "model": job.model,
     }
 
 

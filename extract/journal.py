@@ -1,19 +1,24 @@
 """The results format of a sweep: rows, the append-only journal, its repair, the summary tables,
 and the lock that keeps one writer per results folder.
 
-One *row* per (seed, strategy) (the columns are CSV_COLUMNS; docs/sweep.md describes each).
+One *row* per (model, strategy) (the columns are CSV_COLUMNS; docs/sweep.md describes each).
 Every finished row is appended to ``journal.jsonl`` as one line with a single ``write`` and an
 ``fsync`` before the next row is recorded, so a kill tears at most the last line; the reader
 ignores a torn last line and ``repair_journal`` cuts it before the next append. ``results.csv``
 and ``results.json`` are regenerated from the journal atomically (temporary file + rename).
 
+A row is about one model: a trained seed (``seed`` an integer, ``model`` empty) or a model file
+given by the user (``model`` the file's path as given, ``seed`` empty); ``row_key`` is the
+(model, strategy) key either way, and ``weights_sha256`` names the weights in both cases.
+
 Compatibility: rows written before the provenance columns existed (results version 1) lack
-``checker_version`` and ``train_recipe``; both are optional on read, and such rows are read,
-resumed and tabulated (with empty cells) like any other.
+``checker_version`` and ``train_recipe``, rows before version 3 lack ``model``; all three are
+optional on read, and such rows are read, resumed and tabulated (with empty cells) like any other.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fcntl
 import io
@@ -27,11 +32,12 @@ from extract.errors import SweepError
 from extract.strategies import all_strategies
 
 JOURNAL = "journal.jsonl"
+CORRUPT = "journal.corrupt.jsonl"  # complete journal lines that are not rows, set aside by the sweep
 RESULTS_CSV = "results.csv"
 RESULTS_JSON = "results.json"
 LOCK = ".lock"
 RESULTS_FORMAT = "compact-proofs-sweep-results"
-RESULTS_VERSION = 2  # 2 added the optional columns checker_version and train_recipe
+RESULTS_VERSION = 3  # 2 added the optional columns checker_version and train_recipe; 3 added model
 
 # Verdicts. "ok": the checker certified at least the claim; "fail": it certified less;
 # "malformed": the checker rejected the certificate as malformed (exit 2);
@@ -64,18 +70,43 @@ CSV_COLUMNS: tuple[str, ...] = (
     "finished_at",
     "checker_version",
     "train_recipe",
+    "model",
 )
-# Columns that rows of results version 1 do not have.
-OPTIONAL_COLUMNS: tuple[str, ...] = ("checker_version", "train_recipe")
+# Columns that rows of results version 1 (or 2, for model) do not have.
+OPTIONAL_COLUMNS: tuple[str, ...] = ("checker_version", "train_recipe", "model")
+
+RowKey = tuple[int | str, str]
+
+
+def row_key(row: dict[str, Any]) -> RowKey:
+    """(seed, strategy) for a trained seed's row, (model file, strategy) for a model file's row."""
+    model = row.get("model")
+    return (model if model else row["seed"], row["strategy"])
+
+
+def model_label(row: dict[str, Any]) -> str:
+    """How tables name a row's model: the seed number, or the model file."""
+    model = row.get("model")
+    return str(model) if model else str(row["seed"])
+
+
+def model_order(row: dict[str, Any]) -> tuple[int, int, str]:
+    """Sort key of a row's model: seeds first by number, then model files by name."""
+    model = row.get("model")
+    return (1, 0, str(model)) if model else (0, int(row["seed"]), "")
 
 
 def validate_row(row: Any, where: str) -> None:
-    """SweepError naming ``where`` unless ``row`` is an object with an int seed, str strategy,
-    str weights_sha256, a known verdict, and (when present) a str checker_version and a
-    train_recipe that is an object or a string."""
+    """SweepError naming ``where`` unless ``row`` is an object with an int seed (or a null seed
+    and a non-empty str model), str strategy, str weights_sha256, a known verdict, and (when
+    present) a str checker_version and a train_recipe that is an object or a string."""
     if not isinstance(row, dict):
         raise SweepError(f"{where}: expected a JSON object")
-    for key, kind in (("seed", int), ("strategy", str), ("verdict", str), ("weights_sha256", str)):
+    model = row.get("model")
+    if model is not None and (not isinstance(model, str) or not model):
+        raise SweepError(f"{where}: field 'model': expected a model file name or null")
+    keys = (("seed", int),) if model is None or row.get("seed") is not None else ()
+    for key, kind in keys + (("strategy", str), ("verdict", str), ("weights_sha256", str)):
         if not isinstance(row.get(key), kind) or isinstance(row.get(key), bool):
             raise SweepError(f"{where}: field {key!r}: expected {kind.__name__}")
     if row["verdict"] not in VERDICTS:
@@ -106,6 +137,42 @@ def read_journal(results_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def set_aside_corrupt_lines(results_dir: Path) -> list[str]:
+    """Move every complete journal line that is not a valid row (bit rot, an edit, a foreign
+    write) to journal.corrupt.jsonl, keeping its bytes, and rewrite the journal without it
+    (atomically); returns one line per line moved. Claim: every valid row stays, in order, and
+    nothing is deleted; the rows of moved lines are simply not finished, so a sweep recomputes them."""
+    path = Path(results_dir) / JOURNAL
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    complete, tail = lines[:-1], lines[-1]
+    keep: list[bytes] = []
+    bad: list[bytes] = []
+    notes: list[str] = []
+    for i, raw in enumerate(complete, 1):
+        if not raw.strip():
+            continue
+        try:
+            validate_row(json.loads(raw), f"{path}: line {i}")
+            keep.append(raw)
+        except (ValueError, SweepError) as e:
+            reason = str(e) if isinstance(e, SweepError) else f"{path}: line {i}: expected one JSON object per line"
+            notes.append(f"{reason}; set aside in {CORRUPT}, its row will be recomputed")
+            bad.append(raw)
+    if not bad:
+        return []
+    fd = os.open(Path(results_dir) / CORRUPT, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        _write_all(fd, b"".join(b + b"\n" for b in bad))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    atomic_write(path, b"".join(k + b"\n" for k in keep) + tail)
+    return notes
+
+
 def repair_journal(results_dir: Path) -> None:
     """Cut a torn last line so the next append starts on a fresh line."""
     path = Path(results_dir) / JOURNAL
@@ -121,22 +188,38 @@ def repair_journal(results_dir: Path) -> None:
 
 
 def append_row(results_dir: Path, row: dict[str, Any]) -> None:
-    """Append one row as one line with a single write, then fsync: either all of it lands or the
-    line is torn (no newline) and ignored by read_journal."""
+    """Append one row as one line, then fsync: either all of it lands, or (killed mid-write) the
+    line is torn (no newline) and ignored by read_journal. A write that fails (OSError, e.g.
+    ENOSPC, including after a short write) cuts the file back to its length before the append
+    and re-raises: no partial line is ever followed by another row."""
     line = (json.dumps(row, sort_keys=True) + "\n").encode()
     fd = os.open(Path(results_dir) / JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line)
-        os.fsync(fd)
+        start = os.fstat(fd).st_size
+        try:
+            _write_all(fd, line)
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+                os.fsync(fd)
+            raise
     finally:
         os.close(fd)
 
 
-def latest_rows(rows: Iterable[dict[str, Any]]) -> dict[tuple[int, str], dict[str, Any]]:
-    """The last journal row of each (seed, strategy); a finished row is never replaced by an error."""
-    out: dict[tuple[int, str], dict[str, Any]] = {}
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written (a short write is continued, an error raised)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def latest_rows(rows: Iterable[dict[str, Any]]) -> dict[RowKey, dict[str, Any]]:
+    """The last journal row of each (model, strategy) (row_key); a finished row is never replaced by an error."""
+    out: dict[RowKey, dict[str, Any]] = {}
     for row in rows:
-        key = (row["seed"], row["strategy"])
+        key = row_key(row)
         old = out.get(key)
         if old is not None and old["verdict"] in FINISHED_VERDICTS and row["verdict"] not in FINISHED_VERDICTS \
                 and old["weights_sha256"] == row["weights_sha256"]:
@@ -154,11 +237,11 @@ def _csv_cell(key: str, value: Any) -> Any:
 
 def write_summaries(results_dir: Path) -> list[dict[str, Any]]:
     """Regenerate results.csv and results.json from the journal (atomic replace); returns the rows,
-    sorted by seed and then catalogue order."""
+    sorted by model (seeds, then model files) and then catalogue order."""
     results_dir = Path(results_dir)
     order = {s.name: i for i, s in enumerate(all_strategies())}
     rows = sorted(latest_rows(read_journal(results_dir)).values(),
-                  key=lambda r: (r["seed"], order.get(r["strategy"], len(order)), r["strategy"]))
+                  key=lambda r: (model_order(r), order.get(r["strategy"], len(order)), r["strategy"]))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), extrasaction="ignore", lineterminator="\n")
     w.writeheader()
@@ -170,14 +253,21 @@ def write_summaries(results_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file, fsync and rename: readers see old or new."""
+def atomic_write(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to ``path`` via a temporary file, fsync and rename: readers see old or
+    new. On failure (e.g. ENOSPC) the temporary file is removed, ``path`` is untouched, and the
+    OSError is re-raised."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(content.encode() if isinstance(content, str) else content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def lock_results(results_dir: Path) -> IO[str]:

@@ -17,8 +17,10 @@ error naming the file and the differing fields.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+from collections.abc import Sequence
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -168,18 +170,53 @@ class ModelInfo:
     path: Path
     weights_sha256: str
     recipe: dict[str, Any] | str
+    config: ModelConfig = ModelConfig()
 
 
-def inspect_model(path: Path, config: ModelConfig, asked: TrainConfig | None) -> ModelInfo:
-    """Read ``path``: SweepError if unreadable, of another shape than ``config``, or trained
-    with a recorded recipe other than ``asked``; else its weight hash and recipe record."""
+def inspect_model(path: Path, config: ModelConfig | None, asked: TrainConfig | None) -> ModelInfo:
+    """Read ``path``: SweepError if unreadable, of another shape than ``config`` (None: any
+    shape), or trained with a recorded recipe other than ``asked``; else its weight hash,
+    recipe record and shape."""
     weights, meta = read_model(path)
-    check_shape(path, weights, config)
+    if config is not None:
+        check_shape(path, weights, config)
     if asked is not None:
         problem = recipe_mismatch(path, recipe_from_metadata(path, meta), asked)
         if problem:
             raise SweepError(problem)
-    return ModelInfo(path, weights_sha256(weights), provenance(path, meta))
+    return ModelInfo(path, weights_sha256(weights), provenance(path, meta), weights.config)
+
+
+MODEL_SUFFIXES: tuple[str, ...] = (".safetensors", ".pt", ".pth")
+
+
+def expand_model_files(items: Sequence[str | Path] = (), patterns: Sequence[str] = ()) -> list[Path]:
+    """The model files named on the command line, in order, duplicates dropped: each item is a
+    file, or a folder (its files ending in .safetensors, .pt or .pth, sorted by name); each
+    pattern is a glob (``**`` recursive), its matches sorted. SweepError (one line) for a
+    missing file, a folder without model files, or a pattern that matches nothing."""
+    out: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix in MODEL_SUFFIXES)
+            if not found:
+                raise SweepError(f"--models: {p}: no *{', *'.join(MODEL_SUFFIXES)} files in this folder")
+            out.extend(found)
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise SweepError(f"--models: {p}: no such model file or folder")
+    for pattern in patterns:
+        found = sorted(Path(m) for m in glob.glob(pattern, recursive=True) if Path(m).is_file())
+        if not found:
+            raise SweepError(f"--models-glob: {pattern!r} matches no file")
+        out.extend(found)
+    unique: list[Path] = []
+    for p in out:
+        if p not in unique:
+            unique.append(p)
+    return unique
 
 
 # --------------------------------------------------------------------------------------------

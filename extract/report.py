@@ -22,7 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from extract.errors import SweepError
-from extract.journal import JOURNAL, RESULTS_FORMAT, RESULTS_JSON, latest_rows, read_journal, validate_row
+from extract.journal import (
+    JOURNAL,
+    RESULTS_FORMAT,
+    RESULTS_JSON,
+    latest_rows,
+    model_label,
+    model_order,
+    read_journal,
+    validate_row,
+)
 
 REPORT_MD = "report.md"
 SUMMARY_JSON = "summary.json"
@@ -39,7 +48,8 @@ class ReportError(Exception):
 
 
 def load_rows(results_dir: Path) -> list[dict[str, Any]]:
-    """The latest row of every (seed, strategy) in ``results_dir`` (journal first, else results.json)."""
+    """The latest row of every (model, strategy) in ``results_dir`` (journal first, else results.json).
+    A model is a trained seed or a model file (extract.journal.row_key)."""
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise ReportError(f"{results_dir}: no such results folder; expected the --results folder of a sweep")
@@ -54,7 +64,19 @@ def load_rows(results_dir: Path) -> list[dict[str, Any]]:
         raise ReportError(str(e)) from None
     if not rows:
         raise ReportError(f"{results_dir / JOURNAL}: no rows yet; run the sweep first")
-    return sorted(rows, key=lambda r: (r["seed"], r["strategy"]))
+    return sorted(rows, key=lambda r: (model_order(r), r["strategy"]))
+
+
+def rows_of_models(rows: list[dict[str, Any]], weights: set[str] | None, where: Path) -> list[dict[str, Any]]:
+    """The rows whose model has one of the weight hashes ``weights`` (all rows when None);
+    ReportError if none is left."""
+    if weights is None:
+        return rows
+    kept = [r for r in rows if r["weights_sha256"] in weights]
+    if not kept:
+        raise ReportError(f"{where}: no row is about the given model files (compared by weights hash); "
+                          "sweep them first: compact-proofs sweep --models ...")
+    return kept
 
 
 def _rows_from_results_json(path: Path) -> list[dict[str, Any]]:
@@ -107,14 +129,14 @@ def bound_of(row: dict[str, Any]) -> Fraction:
     return Fraction(int(row["certified"]), int(row["n_sequences"]))
 
 
-def brute_force_bounds(rows: Sequence[dict[str, Any]]) -> dict[tuple[int, str], Fraction]:
-    """(seed, weights sha) -> the brute-force bound, for models with an "ok" brute-force row."""
-    return {(r["seed"], r["weights_sha256"]): bound_of(r) for r in ok_rows(rows) if r["family"] == "brute-force"}
+def brute_force_bounds(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], Fraction]:
+    """(model label, weights sha) -> the brute-force bound, for models with an "ok" brute-force row."""
+    return {(model_label(r), r["weights_sha256"]): bound_of(r) for r in ok_rows(rows) if r["family"] == "brute-force"}
 
 
-def normalised(row: dict[str, Any], bf: dict[tuple[int, str], Fraction]) -> Fraction | None:
+def normalised(row: dict[str, Any], bf: dict[tuple[str, str], Fraction]) -> Fraction | None:
     """bound / brute-force bound of the same model, or None when that is unknown (or zero)."""
-    ref = bf.get((row["seed"], row["weights_sha256"]))
+    ref = bf.get((model_label(row), row["weights_sha256"]))
     return None if not ref else bound_of(row) / ref
 
 
@@ -132,7 +154,7 @@ def describe(values: Sequence[float]) -> dict[str, float | int | None]:
     }
 
 
-def group_stats(rows: Sequence[dict[str, Any]], bf: dict[tuple[int, str], Fraction]) -> dict[str, Any]:
+def group_stats(rows: Sequence[dict[str, Any]], bf: dict[tuple[str, str], Fraction]) -> dict[str, Any]:
     """Bound statistics (raw and normalised), median op count and median check time of ``rows``."""
     norm = [normalised(r, bf) for r in rows]
     return {
@@ -175,8 +197,10 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         return [_point(rs[i], bf) for i in idx]
 
     per_model: dict[str, list] = defaultdict(list)
+    order: dict[str, tuple[int, int, str]] = {}
     for r in good:
-        per_model[str(r["seed"])].append(r)
+        per_model[model_label(r)].append(r)
+        order[model_label(r)] = model_order(r)
 
     strategy_stats = {s: group_stats(rs, bf) for s, rs in by_strategy.items()}
     strat_names = sorted(strategy_stats)
@@ -185,17 +209,17 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
                           "mean_bound": float(strat_points[i][1])} for i in pareto_frontier(strat_points)]
     return {
         "rows": len(rows),
-        "models": len({r["seed"] for r in rows}),
+        "models": len({model_label(r) for r in rows}),
         "strategies": len({r["strategy"] for r in rows}),
         "verdicts": dict(sorted(verdicts.items())),
-        "not_ok": [{"seed": r["seed"], "strategy": r["strategy"], "verdict": r["verdict"], "message": r.get("message", "")}
-                   for r in rows if r["verdict"] != "ok"],
+        "not_ok": [{"seed": r["seed"], "model": r.get("model"), "strategy": r["strategy"], "verdict": r["verdict"],
+                    "message": r.get("message", "")} for r in rows if r["verdict"] != "ok"],
         "normalised_by_brute_force": bool(bf),
         "by_family": {f: group_stats(rs, bf) for f, rs in sorted(by_family.items())},
         "by_subcubic_knob": {k: {v: group_stats(rs, bf) for v, rs in sorted(vals.items())}
                              for k, vals in sorted(by_knob.items())},
         "by_strategy": strategy_stats,
-        "frontier_per_model": {s: frontier_of(rs) for s, rs in sorted(per_model.items(), key=lambda kv: int(kv[0]))},
+        "frontier_per_model": {s: frontier_of(rs) for s, rs in sorted(per_model.items(), key=lambda kv: order[kv[0]])},
         "frontier_overall": frontier_of(good),
         "frontier_strategies": strategy_frontier,
     }
@@ -205,19 +229,24 @@ def _mean_key(rows: list[dict[str, Any]], key) -> Fraction:
     return sum((key(r) for r in rows), Fraction(0)) / len(rows)
 
 
-def _point(row: dict[str, Any], bf: dict[tuple[int, str], Fraction]) -> dict[str, Any]:
+def _point(row: dict[str, Any], bf: dict[tuple[str, str], Fraction]) -> dict[str, Any]:
     n = normalised(row, bf)
-    return {"seed": row["seed"], "strategy": row["strategy"], "ops": int(row["ops"]),
+    return {"seed": row["seed"], "model": row.get("model"), "strategy": row["strategy"], "ops": int(row["ops"]),
             "bound": row["bound"], "bound_decimal": float(bound_of(row)),
             "normalised": None if n is None else float(n)}
 
 
-def summary_json(results_dir: Path) -> dict[str, Any]:
-    return summarise(load_rows(results_dir))
+def summary_json(results_dir: Path, weights: set[str] | None = None) -> dict[str, Any]:
+    return summarise(rows_of_models(load_rows(results_dir), weights, results_dir))
 
 
 # --------------------------------------------------------------------------------------------
 # Markdown
+
+
+def _label(point: dict[str, Any]) -> str:
+    """A table cell naming a model: the seed, or the model file (its name, escaped for markdown)."""
+    return str(point["seed"]) if not point.get("model") else f"`{str(point['model']).replace('|', '/')}`"
 
 
 def _f(x: float | None, digits: int = 4) -> str:
@@ -262,23 +291,23 @@ def to_markdown(summary: dict[str, Any]) -> str:
     out += table("Per strategy", "strategy", dict(sorted(summary["by_strategy"].items())))
     label = "normalised bound" if norm else "bound"
     out += ["## Pareto frontier over all models", "",
-            f"Points (seed, strategy) not dominated in (op count, {label}).", "",
-            "| seed | strategy | ops | bound | normalised |", "|---|---|---|---|---|"]
+            f"Points (model, strategy) not dominated in (op count, {label}); a model is a seed or a model file.", "",
+            "| model | strategy | ops | bound | normalised |", "|---|---|---|---|---|"]
     for p in summary["frontier_overall"]:
-        out.append(f"| {p['seed']} | `{p['strategy']}` | {_ops(p['ops'])} | {_f(p['bound_decimal'], 6)} | "
+        out.append(f"| {_label(p)} | `{p['strategy']}` | {_ops(p['ops'])} | {_f(p['bound_decimal'], 6)} | "
                    f"{_f(p['normalised'], 6)} |")
     out += ["", "## Pareto frontier of strategies (median ops, mean " + label + " over models)", "",
             "| strategy | median ops | mean bound |", "|---|---|---|"]
     for p in summary["frontier_strategies"]:
         out.append(f"| `{p['strategy']}` | {_ops(p['ops_median'])} | {_f(p['mean_bound'], 6)} |")
-    out += ["", "## Pareto frontier per model", "", "| seed | frontier (strategy: ops, bound) |", "|---|---|"]
+    out += ["", "## Pareto frontier per model", "", "| model | frontier (strategy: ops, bound) |", "|---|---|"]
     for seed, pts in summary["frontier_per_model"].items():
         cells = "; ".join(f"`{p['strategy']}`: {_ops(p['ops'])}, {_f(p['bound_decimal'], 6)}" for p in pts)
         out.append(f"| {seed} | {cells} |")
     if summary["not_ok"]:
-        out += ["", "## Rows that are not ok", "", "| seed | strategy | verdict | message |", "|---|---|---|---|"]
+        out += ["", "## Rows that are not ok", "", "| model | strategy | verdict | message |", "|---|---|---|---|"]
         for r in summary["not_ok"]:
-            out.append(f"| {r['seed']} | `{r['strategy']}` | {r['verdict']} | {r['message'].replace('|', '/')} |")
+            out.append(f"| {_label(r)} | `{r['strategy']}` | {r['verdict']} | {r['message'].replace('|', '/')} |")
     return "\n".join(out) + "\n"
 
 
@@ -307,9 +336,10 @@ def plot_families(rows: Sequence[dict[str, Any]], path: Path) -> Path:
 # Everything
 
 
-def write_report(results_dir: Path, out_dir: Path, plots: bool = True) -> dict[str, str]:
-    """Write report.md, summary.json and (unless plots=False) the two PNGs into ``out_dir``."""
-    rows = load_rows(results_dir)
+def write_report(results_dir: Path, out_dir: Path, plots: bool = True, weights: set[str] | None = None) -> dict[str, str]:
+    """Write report.md, summary.json and (unless plots=False) the two PNGs into ``out_dir``
+    (``weights``: only the rows of models with these weight hashes)."""
+    rows = rows_of_models(load_rows(results_dir), weights, results_dir)
     summary = summarise(rows)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -36,8 +37,11 @@ from extract.journal import (
     append_row,
     latest_rows,
     lock_results,
+    model_label,
+    row_key,
     read_journal,
     repair_journal,
+    set_aside_corrupt_lines,
     write_summaries,
 )
 from extract.models import ModelInfo, TrainJob, inspect_model, model_path, paper_seeds, train_job
@@ -93,13 +97,16 @@ def unavailable_reason(family: str) -> str | None:
 
 
 def parse_seeds(spec: str) -> list[int]:
-    """``paper`` (the 151 paper seeds) or ``S1,S2,...`` (non-negative integers, duplicates dropped)."""
+    """``paper`` (the 151 paper seeds) or ``S1,S2,...`` (non-negative integers, duplicates
+    dropped; an empty item, as in ``1,,2`` or ``1,``, is an error)."""
     if spec.strip() == "paper":
         return paper_seeds()
+    if not spec.strip():
+        raise SweepError("--seeds: empty list; expected paper or S1,S2,...")
     seeds: list[int] = []
     for tok in (t.strip() for t in spec.split(",")):
         if not tok:
-            continue
+            raise SweepError(f"--seeds: empty item in {spec!r}; expected paper or S1,S2,... (no empty items)")
         try:
             s = int(tok)
         except ValueError:
@@ -151,6 +158,7 @@ class _Plan:
     address: str | None
     runner: Callable[[Job], dict[str, Any]]
     say: Callable[[str], None]
+    model_files: tuple[Path, ...] = ()
 
 
 def run_sweep(
@@ -169,6 +177,7 @@ def run_sweep(
     address: str | None = None,
     runner: Callable[[Job], dict[str, Any]] = run_job,
     log: Callable[[str], None] | None = None,
+    model_files: Sequence[Path] = (),
 ) -> SweepSummary:
     """Train missing models, then certify + check every (seed, strategy) not finished yet.
 
@@ -177,6 +186,8 @@ def run_sweep(
     on a later rerun once they exist. ``config``/``steps`` override the paper's model shape and
     training length (tests use tiny models); an existing model must record the recipe
     TrainConfig(seed, steps) or none. ``runner`` is the per-job function (picklable).
+    ``model_files``: models given as files (any shape, any origin) certified besides the seeds;
+    their rows name the file (``model``) and its weights' hash instead of a seed.
     """
     t_start = time.perf_counter()
     results_dir = Path(results_dir)
@@ -192,7 +203,10 @@ def run_sweep(
         jobs=jobs, executor=executor, config=config or ModelConfig(),
         steps=TrainConfig().steps if steps is None else steps, checker=checker, progress=progress,
         address=address, runner=runner, say=log or (lambda msg: print(msg, file=sys.stderr)),
+        model_files=tuple(Path(p) for p in model_files),
     )
+    if not plan.seeds and not plan.model_files:
+        raise SweepError("nothing to sweep: expected --seeds or model files (--models, --models-glob)")
     if results_dir.exists() and not results_dir.is_dir():
         raise SweepError(f"{results_dir}: not a directory; expected a results folder")
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -201,7 +215,7 @@ def run_sweep(
         with _sigterm_as_interrupt():
             return _run_locked(plan, t_start)
     except (KeyboardInterrupt, WorkerDied):
-        write_summaries(results_dir)  # the tables then list every row the journal holds
+        _tables_if_possible(results_dir)  # the tables then list every row the journal holds
         raise
     finally:
         lock.close()
@@ -226,8 +240,13 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def _run_locked(plan: _Plan, t_start: float) -> SweepSummary:
-    done_rows = latest_rows(read_journal(plan.results_dir))  # validates the journal before any work
-    repair_journal(plan.results_dir)
+    try:
+        for note in set_aside_corrupt_lines(plan.results_dir):
+            plan.say(f"sweep: {note}")
+        repair_journal(plan.results_dir)
+    except OSError as e:
+        raise _disk_error(plan.results_dir, e, "repair the journal") from None
+    done_rows = latest_rows(read_journal(plan.results_dir))
 
     strats = list(plan.strategies)
     skipped: dict[str, str] = {}
@@ -238,11 +257,15 @@ def _run_locked(plan: _Plan, t_start: float) -> SweepSummary:
             plan.say(f"sweep: skipping family {f}: {r}")
         strats = [s for s in strats if s.family not in skipped]
 
+    files = {p: inspect_model(p, None, None) for p in plan.model_files}  # unreadable files stop the sweep here
     models, trained = _models(plan)
 
     all_jobs = [Job(s, st, str(models[s].path), models[s].weights_sha256, str(plan.certs_dir), plan.config,
                     plan.checker, models[s].recipe)
                 for s in plan.seeds for st in strats]
+    for path, info in files.items():
+        all_jobs += [Job(None, st, str(path), info.weights_sha256, str(plan.certs_dir), info.config, plan.checker,
+                         info.recipe, model=str(path)) for st in strats]
     pending = []
     reused = 0
     for j in all_jobs:
@@ -257,15 +280,24 @@ def _run_locked(plan: _Plan, t_start: float) -> SweepSummary:
     bar = _bar(plan.progress, len(pending), "certify+check")
     try:
         for row in iter_results(plan.runner, pending, plan.executor, plan.jobs, plan.address):
-            append_row(plan.results_dir, row)
+            try:
+                append_row(plan.results_dir, row)
+            except OSError as e:
+                raise _disk_error(plan.results_dir, e, "record a finished row") from None
             computed += 1
-            bar.set_postfix_str(f"{row['seed']} {row['strategy'][:40]} {row['verdict']}", refresh=False)
+            bar.set_postfix_str(f"{model_label(row)[-30:]} {row['strategy'][:40]} {row['verdict']}", refresh=False)
             bar.update(1)
-    finally:
+    except BaseException:
         bar.close()
+        _tables_if_possible(plan.results_dir)
+        raise
+    bar.close()
+    try:
         rows = write_summaries(plan.results_dir)
+    except OSError as e:
+        raise _disk_error(plan.results_dir, e, "write results.csv/results.json") from None
     wanted = {j.key for j in all_jobs}
-    rows = [r for r in rows if (r["seed"], r["strategy"]) in wanted]
+    rows = [r for r in rows if row_key(r) in wanted]
     return SweepSummary(rows, computed, reused, trained, skipped, time.perf_counter() - t_start)
 
 
@@ -280,13 +312,32 @@ def _models(plan: _Plan) -> tuple[dict[int, ModelInfo], int]:
     if missing:
         tjobs = [TrainJob(s, plan.config, plan.steps, str(plan.models_dir)) for s in missing]
         bar = _bar(plan.progress, len(tjobs), "training")
-        for res in iter_results(train_job, tjobs, plan.executor, plan.jobs, plan.address):
-            trained += bool(res["trained"])
-            bar.update(1)
-        bar.close()
+        try:
+            for res in iter_results(train_job, tjobs, plan.executor, plan.jobs, plan.address):
+                trained += bool(res["trained"])
+                bar.update(1)
+        except OSError as e:
+            raise SweepError(f"{plan.models_dir}: cannot write a trained model: {os.strerror(e.errno) if e.errno else e}; "
+                             "models written before are kept: free space and rerun the same command") from None
+        finally:
+            bar.close()
         for s in missing:
             infos[s] = inspect_model(paths[s], plan.config, TrainConfig(seed=s, steps=plan.steps))
     return infos, trained
+
+
+def _disk_error(results_dir: Path, e: OSError, what: str) -> SweepError:
+    """One line for a failed write (disk full, read-only, ...): what failed, and how to go on."""
+    why = os.strerror(e.errno) if e.errno else str(e)
+    return SweepError(f"{results_dir / JOURNAL}: cannot {what}: {why}; every row recorded before is kept; "
+                      "free space (or fix the folder) and rerun the same command to resume")
+
+
+def _tables_if_possible(results_dir: Path) -> None:
+    """Regenerate the tables on the way out of a failed sweep; a second failure (e.g. the disk
+    is still full) must not hide the first, and the journal stays the record either way."""
+    with contextlib.suppress(OSError, SweepError):
+        write_summaries(results_dir)
 
 
 class _NoBar:

@@ -61,8 +61,9 @@ def fake_runner(job: Job) -> dict:
 
 
 def _sweep(tmp: Path, seeds, strategies=SOME, **kw):
+    kw.setdefault("log", lambda m: None)
     return run_sweep(seeds, [s for s in all_strategies() if s.name in strategies], tmp / "models", tmp / "res",
-                     config=TINY, steps=TINY_STEPS, runner=fake_runner, progress=False, log=lambda m: None, **kw)
+                     config=TINY, steps=TINY_STEPS, runner=fake_runner, progress=False, **kw)
 
 
 def _sweep_script(tmp: Path, seeds: list[int], jobs: int = 1) -> str:
@@ -161,7 +162,10 @@ def test_torn_last_journal_line_is_ignored_and_repaired(tmp_path):
     assert len(read_journal(tmp_path / "res")) == 8
 
 
-def test_corrupt_journal_line_is_a_clear_error(tmp_path):
+def test_corrupt_journal_line_is_a_clear_error_and_the_sweep_sets_it_aside(tmp_path):
+    """Reading a corrupt journal is a one-line error naming file and line; a sweep moves the line
+    to journal.corrupt.jsonl (saying so in one line), keeps every valid row, and completes.
+    (tests/test_sweep_faults.py corrupts a line in the middle of a real results folder.)"""
     res = tmp_path / "res"
     res.mkdir()
     (res / JOURNAL).write_text('{"seed": 1}\nnot json\n')
@@ -169,7 +173,14 @@ def test_corrupt_journal_line_is_a_clear_error(tmp_path):
         read_journal(res)
     (res / JOURNAL).write_text("not json\n")
     with pytest.raises(SweepError, match=r"journal.jsonl: line 1: expected one JSON object per line"):
-        _sweep(tmp_path, [1])
+        read_journal(res)
+    said: list[str] = []
+    summary = _sweep(tmp_path, [1], log=said.append)
+    assert summary.computed == 4 and len(read_journal(res)) == 4
+    assert [m for m in said if "set aside" in m] == [
+        f"sweep: {res / JOURNAL}: line 1: expected one JSON object per line; set aside in journal.corrupt.jsonl, "
+        "its row will be recomputed"]
+    assert (res / "journal.corrupt.jsonl").read_text() == "not json\n"
 
 
 def test_error_rows_are_retried_but_finished_rows_win(tmp_path):
