@@ -1,0 +1,84 @@
+"""Checker of the strategy "refine": cubic cases, split where the witness says, down to single sequences.
+
+Claim established by ``check``: the returned number is the size of a set of distinct
+sequences each of which is PROVED correct (docs/proofs/refine.md, Theorem 6.1). The witness
+only lists which cases are split (witness.parse_plan validates it structurally); every test
+result, every set of certified values and every count is recomputed here.
+
+Knob ``budget``: a label naming the search budget that produced the witness (extract side);
+the checker validates it and otherwise ignores it, since the witness determines all work.
+``cost_bound(cert)`` is an upper bound on the operations ``check`` counts, computed from the
+model's shape and the witness sizes only (docs/proofs/refine.md section 7).
+"""
+
+from __future__ import annotations
+
+from checker.certificate import Certificate
+from checker.ops import OpCounter
+from checker.paths import exact_paths
+from checker.strategies.refine.cases import refine_count
+from checker.strategies.refine.witness import parse_plan
+
+NAME = "refine"
+BUDGETS: tuple[str, ...] = ("0", "1e5", "2e5", "5e5", "1e6", "2e6", "5e6", "1e7", "2e7", "5e7", "full")
+KNOBS: dict[str, tuple[str, ...]] = {"budget": BUDGETS}
+
+
+def check(cert: Certificate, ops: OpCounter) -> int:
+    """The number of sequences the refined case tree proves correct (Theorem 6.1)."""
+    plan = parse_plan(cert.witness, cert.d_vocab, cert.n_ctx)
+    paths = exact_paths(cert.weights, ops)
+    return refine_count(paths, cert.d_head, plan, ops).count
+
+
+def paths_ops(v: int, n: int, d: int, dh: int) -> int:
+    """The operations checker.paths.exact_paths counts (one add_row, ten products, m n (2k - 1) each)."""
+    mm = lambda a, k, b: a * b * (2 * k - 1)  # noqa: E731
+    return (v * d + mm(v, d, dh) + mm(v, d, dh) + mm(n, d, dh) + mm(d, dh, d) + mm(d, d, v)
+            + mm(v, d, v) + mm(v, d, v) + mm(n, d, v) + mm(v, dh, v) + mm(v, dh, n))
+
+
+def decide_ops_bound(v: int, n: int) -> int:
+    """An upper bound on the operations of one checker.decide.decide_sequence call.
+
+    _prepare counts 3n + (v-1)(5n + n); each of the at most 7 precision rounds (32 .. 2048 bits)
+    counts 1 + 6n for the weights and at most (v-1)(4n + 2) for the competitors.
+    """
+    return 3 * n + (v - 1) * 6 * n + 7 * (1 + 6 * n + (v - 1) * (4 * n + 2))
+
+
+def node_ops_bound(v: int, n: int) -> int:
+    """An upper bound on the operations of one node test (node_values or single_certified), caches empty.
+
+    Scalars 5n, sums 3n + 2; threshold 2; scalar compares v; n term vectors (each 2 + 4(v-1), with
+    its dU, dV, dP rows 3(v-1)) and their sum n(v-1); v-1 thresholds 2(v-1); per failing value
+    (at most v-1) one row (dV row, P*_W, the row: 6(v-1)) and v-1 compares.
+    """
+    w = v - 1
+    return 5 * n + 3 * n + 2 + 2 + v + n * (2 + 7 * w) + n * w + 2 * w + w * (7 * w + n * w)
+
+
+def cost_bound_sizes(v: int, n: int, d: int, dh: int, split_roots: int, split_nodes: int) -> int:
+    """An upper bound on check's operation count from the shape and the witness sizes (section 7).
+
+    Base: paths, exp tables (cubic.md section 8), pessimisations, and per (q, m) the cubic root
+    tests; per split root at most 2^(n-1) node tests or one decision; per split node at most
+    v-1 node tests or one decision.
+    """
+    w = v - 1
+    base = paths_ops(v, n, d, dh)
+    base += 8 * v + v * (w + v + 6 * v) + v * ((n - 1) + n + 6 * n)  # exp_tables
+    base += v * (2 * n * w + v * w + v * 2 * w + 2 * v)  # pessimisations
+    per_q = n * n + 8 * n * n  # sort_positions, position_sums
+    per_group = 2 * n + w * (4 + 6 * (n - 1) + 8) + 3 * v + n * (8 + 8 + v)  # zero case, u, roots
+    base += v * per_q + v * v * per_group
+    per_node = node_ops_bound(v, n)
+    per_split = max(decide_ops_bound(v, n), w * per_node)
+    per_root = max(decide_ops_bound(v, n), (1 << max(n - 1, 0)) * per_node)
+    return base + split_roots * per_root + split_nodes * per_split
+
+
+def cost_bound(cert: Certificate) -> int:
+    """Upper bound on the operations of check(cert) from the header and the witness sizes."""
+    plan = parse_plan(cert.witness, cert.d_vocab, cert.n_ctx)
+    return cost_bound_sizes(cert.d_vocab, cert.n_ctx, cert.d_model, cert.d_head, len(plan.split_roots), len(plan.split_nodes))
