@@ -38,9 +38,9 @@ def parse_plan(witness: Any, v: int, n: int) -> Plan:
     roots: set[RootKey] = set()
     for i, item in enumerate(expect_list(obj["split_roots"], "witness.split_roots")):
         field = f"witness.split_roots[{i}]"
-        q, m, c = expect_int_list(item, field, 3, 0, v - 1)
-        if q > m:
-            raise CertificateError(field, f"expected query q <= max m, got q = {q}, m = {m}")
+        q, m, c = expect_int_list(item, field, 3, -1, max(v, n))
+        if not 0 <= q <= m <= v - 1:
+            raise CertificateError(field, f"expected 0 <= q <= m <= {v - 1}, got q = {q}, m = {m}")
         if not 0 <= c <= cmax(q, m, n):
             raise CertificateError(field, f"expected c in [0, {cmax(q, m, n)}] for q = {q}, m = {m}, got {c}")
         if (q, m, c) in roots:
@@ -54,9 +54,9 @@ def parse_plan(witness: Any, v: int, n: int) -> Plan:
         raw = expect_list(item, field)
         if not 3 <= len(raw) <= 3 + max(n - 1, 0):
             raise CertificateError(field, f"expected [q, m, mask, k_1, ..., k_j] with 0 <= j <= {max(n - 1, 0)}, got length {len(raw)}")
-        key = tuple(expect_int_list(raw, field, None, 0, max(v - 1, (1 << max(n - 1, 0)) - 1)))
+        key = tuple(expect_int_list(raw, field, None, 0, max(v, 1 << max(n - 1, 0))))
         q, m, mask, prefix = key[0], key[1], key[2], key[3:]
-        if q > m or m > v - 1:
+        if not q <= m <= v - 1:
             raise CertificateError(field, f"expected 0 <= q <= m <= {v - 1}, got q = {q}, m = {m}")
         if not 1 <= mask < (1 << max(n - 1, 0)):
             raise CertificateError(field, f"expected a mask in [1, {(1 << max(n - 1, 0)) - 1}], got {mask}")
