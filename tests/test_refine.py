@@ -237,7 +237,6 @@ def test_full_budget_reaches_the_true_count_on_trained_models():
 def test_case_tree_partitions_all_sequences_under_every_plan(v, n, monkeypatch):
     """With every test replaced by 'certify everything', any plan's leaves cover {0..v-1}^n exactly once
     (the structural part of Theorem 6.1: disjointness and coverage do not depend on the tests)."""
-    monkeypatch.setattr(rcases, "zero_case", lambda *a: True)
     monkeypatch.setattr(rcases, "cubic_root_values", lambda u, q, m, c, *a: tuple(range(m)))
     monkeypatch.setattr(rcases, "node_values", lambda g, n_, pos, pre, ops: tuple(range(g.m)))
     monkeypatch.setattr(rcases, "single_certified", lambda *a: True)
@@ -259,13 +258,15 @@ def test_case_tree_partitions_all_sequences_under_every_plan(v, n, monkeypatch):
 # ---------------------------------------------------------------- budget 0 is cubic; operation bound
 
 
-def test_budget_zero_is_the_cubic_checker_exactly():
+def test_budget_zero_certifies_exactly_the_cubic_count():
+    """With no split the leaves are the cubic cases (same predicates, cubic.md Lemmas 5.3 and 6.1);
+    the scalar shortcut (Lemma 4.3) only changes the work (benchmarks/bench_refine.py reports it)."""
     for label, w in default_zoo()[:20]:
         cert = certificate_for(w, {"split_roots": [], "split_nodes": []})
         ops_r, ops_c = OpCounter(), OpCounter()
         r = refine.check(cert, ops_r)
         c = cubic.check(load_certificate_obj(build_certificate(w, "cubic", {}, {}, 0), "<c>"), ops_c)
-        assert (r, ops_r.count) == (c, ops_c.count), label
+        assert r == c, label
 
 
 def test_cost_bound_is_an_upper_bound_on_the_operations():

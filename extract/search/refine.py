@@ -188,7 +188,7 @@ def exact_run(weights: ModelWeights, budget: str, witness: dict):
 def float_wrong(weights: ModelWeights) -> np.ndarray:
     from extract.accuracy import float_brute_force
 
-    return float_brute_force(weights, threads=None).wrong_indices
+    return float_brute_force(weights, threads=1).wrong_indices
 
 
 def search(weights: ModelWeights, knobs: dict[str, str]) -> SearchResult:

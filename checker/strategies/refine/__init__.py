@@ -61,8 +61,8 @@ def node_ops_bound(v: int, n: int) -> int:
 def cost_bound_sizes(v: int, n: int, d: int, dh: int, split_roots: int, split_nodes: int) -> int:
     """An upper bound on check's operation count from the shape and the witness sizes (section 7).
 
-    Base: paths, exp tables (cubic.md section 8), pessimisations, and per (q, m) the cubic root
-    tests; per split root at most 2^(n-1) node tests or one decision; per split node at most
+    Base: paths, exp tables (cubic.md section 8), pessimisations, and per (q, m) the zero case
+    and the cubic root tests; per split root at most 2^(n-1) node tests or one decision; per split node at most
     v-1 node tests or one decision.
     """
     w = v - 1
@@ -70,9 +70,9 @@ def cost_bound_sizes(v: int, n: int, d: int, dh: int, split_roots: int, split_no
     base += 8 * v + v * (w + v + 6 * v) + v * ((n - 1) + n + 6 * n)  # exp_tables
     base += v * (2 * n * w + v * w + v * 2 * w + 2 * v)  # pessimisations
     per_q = n * n + 8 * n * n  # sort_positions, position_sums
-    per_group = 2 * n + w * (4 + 6 * (n - 1) + 8) + 3 * v + n * (8 + 8 + v)  # zero case, u, roots
-    base += v * per_q + v * v * per_group
     per_node = node_ops_bound(v, n)
+    per_group = per_node + 3 * v + n * (8 + 8 + v)  # zero case (a node test), u, cubic roots
+    base += v * per_q + v * v * per_group
     per_split = max(decide_ops_bound(v, n), w * per_node)
     per_root = max(decide_ops_bound(v, n), (1 << max(n - 1, 0)) * per_node)
     return base + split_roots * per_root + split_nodes * per_split

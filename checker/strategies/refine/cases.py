@@ -26,7 +26,6 @@ from checker.strategies.cubic import (
     position_sums,
     sort_positions,
     threshold,
-    zero_case,
 )
 from checker.strategies.refine.witness import NodeKey, Plan, cmax
 
@@ -82,16 +81,10 @@ class Group:
     (Lemma 4.2), pessimised position rows P*_W and mixed rows g_W(k) (Lemma 3.2).
     """
 
-    def __init__(self, tab: Tables, q: int, m: int, ops: OpCounter):
+    def __init__(self, tab: Tables, q: int, m: int):
         self.tab, self.q, self.m = tab, q, m
-        U, D, R, Elo, Ehi = tab.U, tab.D, tab.R, tab.Elo[q], tab.Ehi[q]
         self.xs = [x for x in range(tab.v) if x != m]
-        u = []
-        for t in range(m + 1):
-            g = D[m][q] + R[m][t]
-            u.append(g * Ehi[t] if g >= 0 else g * Elo[t])
-        ops.add(3 * (m + 1))
-        self.u = u
+        self._u: list[int] | None = None
         self._dU: Vector | None = None
         self._dV: dict[int, Vector] = {}
         self._dP: dict[int, Vector] = {}
@@ -99,6 +92,19 @@ class Group:
         self._scal: dict[tuple[int, int], int] = {}
         self._pstar: dict[tuple[int, ...], Vector] = {}
         self._row: dict[tuple[tuple[int, ...], int], Vector] = {}
+
+    def u(self, ops: OpCounter) -> list[int]:
+        """u[t] = mulup(G(t), Elo(t), Ehi(t)), G(t) = D_m[q] + R_m[t], for t <= m (cubic.md Lemma 5.2)."""
+        if self._u is None:
+            q, m, D, R = self.q, self.m, self.tab.D, self.tab.R
+            Elo, Ehi = self.tab.Elo[q], self.tab.Ehi[q]
+            out = []
+            for t in range(m + 1):
+                g = D[m][q] + R[m][t]
+                out.append(g * Ehi[t] if g >= 0 else g * Elo[t])
+            ops.add(3 * (m + 1))
+            self._u = out
+        return self._u
 
     def dU(self, ops: OpCounter) -> Vector:
         """dU[i] = EUPU[q, x_i] - EUPU[q, m] (integers at scale 2^e0), x_i the competitors != m."""
@@ -208,7 +214,7 @@ def node_values(g: Group, n: int, positions: tuple[int, ...], prefix: tuple[int,
     ops.add(2)
     if tau is None:
         return tuple(range(m))
-    u = g.u
+    u = g.u(ops)
     if tau is False:
         failing = list(range(m))
     else:
@@ -259,35 +265,31 @@ def refine_count(paths: ExactPaths, d_head: int, plan: Plan, ops: OpCounter, rec
                  decide: Callable[..., bool] = decide_sequence) -> RefineResult:
     """Walk the case tree of the plan (section 2) and count what its leaves certify (section 6)."""
     tab = Tables(paths, d_head, ops)
-    U, V, P, v, n = tab.U, tab.V, tab.P, tab.v, tab.n
+    v, n = tab.v, tab.n
     res = RefineResult(leaves=[] if record else None)
     for q in range(v):
         order = sort_positions(paths.EQKP.rows[q], ops)
         sums = position_sums(order, tab.Plo[q], tab.Phi[q], ops)
-        Plo, Phi, Elo, Ehi = tab.Plo[q], tab.Phi[q], tab.Elo[q], tab.Ehi[q]
+        Plo, Phi = tab.Plo[q], tab.Phi[q]
         for m in range(q, v):
-            if q == m or n >= 2:  # the c = 0 case (cubic.md section 6), or its exact decision
+            g = Group(tab, q, m)
+            if q == m or n >= 2:  # the c = 0 case (cubic.md section 6, Lemma 5.1 here), or its exact decision
                 seq = [m] * (n - 1) + [q]
                 if (q, m, 0) in plan.split_roots:
                     res.decided += 1
                     if decide(paths, d_head, tuple(seq), ops):
                         res.add(Leaf("single", (q, m, 0), (), 1))
-                else:
-                    wlo = [Elo[m] * Plo[p] for p in range(n - 1)] + [Elo[q] * Plo[n - 1]]
-                    whi = [Ehi[m] * Phi[p] for p in range(n - 1)] + [Ehi[q] * Phi[n - 1]]
-                    ops.add(2 * n)
-                    if zero_case(q, m, U, V, P, wlo, whi, ops):
-                        res.add(Leaf("zero", (q, m, 0), (), 1))
+                elif single_certified(g, seq, ops):
+                    res.add(Leaf("zero", (q, m, 0), (), 1))
             if cmax(q, m, n) < 1:
                 continue
-            g = Group(tab, q, m, ops)
             for c in range(1, cmax(q, m, n) + 1):
                 if (q, m, c) in plan.split_roots:
                     for mask in range(1, 1 << (n - 1)):
                         if bin(mask).count("1") == c:
                             _node(g, n, (q, m, mask), plan, paths, d_head, res, decide, ops)
                     continue
-                S = cubic_root_values(g.u, q, m, c, sums, Plo[n - 1], Phi[n - 1], ops)
+                S = cubic_root_values(g.u(ops), q, m, c, sums, Plo[n - 1], Phi[n - 1], ops)
                 if S:
                     res.add(Leaf("cubic", (q, m, c), S, comb(n - 1, c) * len(S) ** c))
     return res
