@@ -27,12 +27,12 @@ from math import comb
 
 import numpy as np
 
+from checker.strategies.refine import BUDGETS
 from extract.model import ModelWeights, float_paths
 from extract.search import SearchResult
 
 ROUNDS = 3
-BUDGET_OPS: dict[str, float] = {"0": 0.0, "1e5": 1e5, "2e5": 2e5, "5e5": 5e5, "1e6": 1e6, "2e6": 2e6, "5e6": 5e6,
-                                "1e7": 1e7, "2e7": 2e7, "5e7": 5e7, "full": float("inf")}
+BUDGET_OPS: dict[str, float] = {b: (float("inf") if b == "full" else float(b)) for b in BUDGETS}
 
 
 @dataclass
@@ -191,7 +191,26 @@ def float_wrong(weights: ModelWeights) -> np.ndarray:
     return float_brute_force(weights, threads=1).wrong_indices
 
 
-def search(weights: ModelWeights, knobs: dict[str, str]) -> SearchResult:
+@dataclass
+class Prepared:
+    """What every budget's search shares for one model: float data, wrong counts, exact root results."""
+
+    weights: ModelWeights
+    fm: FloatModel
+    wrong: Counter
+    root_cert: dict[tuple, int]
+    root_ops: int
+
+
+def prepare(weights: ModelWeights) -> Prepared:
+    """Float model, float-incorrect sequences per case, and the exact results of the root cases."""
+    cfg = weights.config
+    base, base_ops = exact_run(weights, "0", plan_witness(set(), set()))
+    return Prepared(weights, FloatModel.of(weights), wrong_counts(float_wrong(weights), cfg.d_vocab, cfg.n_ctx),
+                    {leaf_key(leaf): leaf.count for leaf in base.leaves or []}, base_ops)
+
+
+def search(weights: ModelWeights, knobs: dict[str, str], prepared: Prepared | None = None) -> SearchResult:
     """Choose the splits within the budget; claim = the exact count of the checker on the result."""
     if set(knobs) != {"budget"} or knobs["budget"] not in BUDGET_OPS:
         raise ValueError(f"the refine strategy takes one knob budget in {sorted(BUDGET_OPS)}, got {knobs}")
@@ -199,12 +218,12 @@ def search(weights: ModelWeights, knobs: dict[str, str]) -> SearchResult:
     limit = BUDGET_OPS[budget]
     cfg = weights.config
     v, n = cfg.d_vocab, cfg.n_ctx
-    fm = FloatModel.of(weights)
-    tree = Tree(fm, wrong_counts(float_wrong(weights), v, n))
-    base, base_ops = exact_run(weights, budget, plan_witness(set(), set()))
-    cert_of: dict[tuple[int, ...], int] = {}
-    for leaf in base.leaves or []:
-        cert_of[leaf_key(leaf)] = leaf.count
+    if prepared is None or prepared.weights is not weights:
+        prepared = prepare(weights)
+    fm = prepared.fm
+    tree = Tree(fm, prepared.wrong)
+    base_ops = prepared.root_ops
+    cert_of: dict[tuple, int] = dict(prepared.root_cert)
     for q in range(v):
         for m in range(q, v):
             for c in range(0, (n - 1 if q == m else n - 2) + 1):

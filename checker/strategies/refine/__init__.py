@@ -20,7 +20,7 @@ from checker.strategies.refine.cases import refine_count
 from checker.strategies.refine.witness import parse_plan
 
 NAME = "refine"
-BUDGETS: tuple[str, ...] = ("0", "1e5", "2e5", "5e5", "1e6", "2e6", "5e6", "1e7", "2e7", "5e7", "full")
+BUDGETS: tuple[str, ...] = ("0", "1e5", "2e5", "5e5", "1e6", "2e6", "3e6", "5e6", "7e6", "1e7", "1.5e7", "2e7", "5e7", "full")
 KNOBS: dict[str, tuple[str, ...]] = {"budget": BUDGETS}
 
 
