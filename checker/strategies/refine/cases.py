@@ -77,8 +77,8 @@ class Group:
     """Quantities of one (query q, max m) used by the cubic root test and by the node tests.
 
     u[t] = mulup(G(t), Elo(t), Ehi(t)) with G(t) = D_m[q] + R_m[t] (cubic.md Lemma 5.2), t <= m.
-    Lazily: dV rows, dP rows, term vectors T_p(t) (Lemma 4.1 of refine.md), scalar terms s_p(t)
-    (Lemma 4.2), pessimised position rows P*_W and mixed rows g_W(k) (Lemma 3.2).
+    Lazily: dV rows, dP rows, term vectors T_p(t) (Lemma 3.1 of refine.md), scalar terms s_p(t)
+    (Lemma 4.1), pessimised position rows P*_W and mixed rows g_W(k) (Lemma 3.2).
     """
 
     def __init__(self, tab: Tables, q: int, m: int):
@@ -131,7 +131,7 @@ class Group:
         return self._dP[p]
 
     def term(self, p: int, t: int, ops: OpCounter) -> Vector:
-        """Lemma 4.1: T_p(t)[i] = mulup(H_p(t, x_i), Elo(t) Plo(p), Ehi(t) Phi(p)) >= 2^-(e0-2F) e(t) pi(p) h_p(t, x_i)."""
+        """Lemma 3.1: T_p(t)[i] = mulup(H_p(t, x_i), Elo(t) Plo(p), Ehi(t) Phi(p)) >= 2^-(e0-2F) e(t) pi(p) h_p(t, x_i)."""
         key = (p, t)
         if key not in self._term:
             q = self.q
@@ -147,7 +147,7 @@ class Group:
         return self._term[key]
 
     def scal(self, p: int, t: int, ops: OpCounter) -> int:
-        """Lemma 4.2: s_p(t) = mulup(G(t), Elo(t) Plo(p), Ehi(t) Phi(p)) >= T_p(t)[i] for every i."""
+        """Lemma 4.1: s_p(t) = mulup(G(t), Elo(t) Plo(p), Ehi(t) Phi(p)) >= T_p(t)[i] for every i."""
         key = (p, t)
         if key not in self._scal:
             q, m = self.q, self.m
@@ -194,12 +194,12 @@ def node_sequence(n: int, q: int, m: int, positions: tuple[int, ...], prefix: tu
 
 
 def node_values(g: Group, n: int, positions: tuple[int, ...], prefix: tuple[int, ...], ops: OpCounter) -> tuple[int, ...]:
-    """Theorem 3.4: the set S of values k < m such that every sequence of the node whose free
+    """Theorem 3.3: the set S of values k < m such that every sequence of the node whose free
     positions all hold values in S is correct (f = |free| >= 1).
 
     k is in S iff for every competitor x_i: Fx[i] + mulup(g_W(k)[i], Ylo, Yhi) < 0, with Fx the
-    sum of the term vectors of the fixed positions (Lemma 3.3). A k passing the scalar test
-    Fs + mulup(u(k), Ylo, Yhi) < 0 passes that test for every i (Lemma 4.3), so the vectors are
+    sum of the term vectors of the fixed positions (Lemma 3.1). A k passing the scalar test
+    Fs + mulup(u(k), Ylo, Yhi) < 0 passes that test for every i (Lemma 4.2), so the vectors are
     only formed for the values that fail it; both forms use the threshold of cubic.md Lemma 5.4.
     """
     q, m, tab = g.q, g.m, g.tab
@@ -244,8 +244,8 @@ def node_values(g: Group, n: int, positions: tuple[int, ...], prefix: tuple[int,
 
 
 def single_certified(g: Group, seq: list[int], ops: OpCounter) -> bool:
-    """Lemma 3.5: a single sequence of group (q, m) is correct if sum_p T_p(t_p)[i] < 0 for every i
-    (shortcut: the scalar sum sum_p s_p(t_p) < 0 implies it, Lemma 4.3)."""
+    """Lemma 3.4: a single sequence of group (q, m) is correct if sum_p T_p(t_p)[i] < 0 for every i
+    (shortcut: the scalar sum sum_p s_p(t_p) < 0 implies it, Lemma 4.2)."""
     n = len(seq)
     Fs = sum(g.scal(p, seq[p], ops) for p in range(n))
     ops.add(n)
@@ -263,7 +263,7 @@ def mask_positions(mask: int, n: int) -> tuple[int, ...]:
 
 def refine_count(paths: ExactPaths, d_head: int, plan: Plan, ops: OpCounter, record: bool = False,
                  decide: Callable[..., bool] = decide_sequence) -> RefineResult:
-    """Walk the case tree of the plan (section 2) and count what its leaves certify (section 6)."""
+    """Walk the case tree of the plan (section 2, Theorem 2.4) and count what its leaves certify (Theorem 6.1)."""
     tab = Tables(paths, d_head, ops)
     v, n = tab.v, tab.n
     res = RefineResult(leaves=[] if record else None)
@@ -273,7 +273,7 @@ def refine_count(paths: ExactPaths, d_head: int, plan: Plan, ops: OpCounter, rec
         Plo, Phi = tab.Plo[q], tab.Phi[q]
         for m in range(q, v):
             g = Group(tab, q, m)
-            if q == m or n >= 2:  # the c = 0 case (cubic.md section 6, Lemma 5.1 here), or its exact decision
+            if q == m or n >= 2:  # the c = 0 case: Lemma 3.4 (= cubic Lemma 6.1, Lemma 4.3), or decided
                 seq = [m] * (n - 1) + [q]
                 if (q, m, 0) in plan.split_roots:
                     res.decided += 1
