@@ -50,12 +50,13 @@ def decide_ops_bound(v: int, n: int) -> int:
 def node_ops_bound(v: int, n: int) -> int:
     """An upper bound on the operations of one node test (node_values or single_certified), caches empty.
 
-    Scalars 5n, sums 3n + 2; threshold 2; scalar compares v; n term vectors (each 2 + 4(v-1), with
-    its dU, dV, dP rows 3(v-1)) and their sum n(v-1); v-1 thresholds 2(v-1); per failing value
-    (at most v-1) one row (dV row, P*_W, the row: 6(v-1)) and v-1 compares.
+    Scalars 5n and their sums 3n; three shortcut thresholds with their value filters 3(3 + v);
+    at most n term vectors (each 2 + 4(v-1), with its dU, dV, dP rows 3(v-1)), their sums and
+    maxima 3(v-1) + n(v-1); the last scalar 5; per failing value (at most v-1) its row (dV row,
+    P*_W, the row: (5 + n)(v-1)) and at most v-1 comparisons, and 2(v-1) for the thresholds.
     """
     w = v - 1
-    return 5 * n + 3 * n + 2 + 2 + v + n * (2 + 7 * w) + n * w + 2 * w + w * (7 * w + n * w)
+    return 8 * n + 3 * (3 + v) + 5 + n * (2 + 7 * w) + n * w + 3 * w + 2 * w + w * ((5 + n) * w + w)
 
 
 def cost_bound_sizes(v: int, n: int, d: int, dh: int, split_roots: int, split_nodes: int) -> int:

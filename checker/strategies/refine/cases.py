@@ -92,6 +92,7 @@ class Group:
         self._scal: dict[tuple[int, int], int] = {}
         self._pstar: dict[tuple[int, ...], Vector] = {}
         self._row: dict[tuple[tuple[int, ...], int], Vector] = {}
+        self._fsum: dict[tuple, tuple[Vector, int]] = {}
 
     def u(self, ops: OpCounter) -> list[int]:
         """u[t] = mulup(G(t), Elo(t), Ehi(t)), G(t) = D_m[q] + R_m[t], for t <= m (cubic.md Lemma 5.2)."""
@@ -158,6 +159,19 @@ class Group:
             ops.add(5)
         return self._scal[key]
 
+    def fixed_sum(self, key: tuple, parts: list[tuple[int, int]], ops: OpCounter) -> tuple[Vector, int]:
+        """(sum_{(p, t) in parts} T_p(t), its maximum entry), cached under ``key``.
+
+        key = (positions, prefix'): parts are the query slot (token q), the non-query positions
+        outside N (token m) and N[:len(prefix')] (tokens prefix'), so equal keys mean equal parts.
+        """
+        if key not in self._fsum:
+            vecs = [self.term(p, t, ops) for p, t in parts]
+            vec = [sum(col) for col in zip(*vecs)]
+            ops.add((len(vecs) - 1) * len(self.xs) + len(vec) - 1)
+            self._fsum[key] = (vec, max(vec))
+        return self._fsum[key]
+
     def pstar(self, free: tuple[int, ...], ops: OpCounter) -> Vector:
         """P*_W[i] = max_{p in W} dP_p[i] over the free positions W (Lemma 3.2)."""
         if free not in self._pstar:
@@ -198,9 +212,13 @@ def node_values(g: Group, n: int, positions: tuple[int, ...], prefix: tuple[int,
     positions all hold values in S is correct (f = |free| >= 1).
 
     k is in S iff for every competitor x_i: Fx[i] + mulup(g_W(k)[i], Ylo, Yhi) < 0, with Fx the
-    sum of the term vectors of the fixed positions (Lemma 3.1). A k passing the scalar test
-    Fs + mulup(u(k), Ylo, Yhi) < 0 passes that test for every i (Lemma 4.2), so the vectors are
-    only formed for the values that fail it; both forms use the threshold of cubic.md Lemma 5.4.
+    sum of the term vectors of the fixed positions (Lemma 3.1). Three shortcuts (Lemma 4.2), each
+    of the form A + mulup(u(k), Ylo, Yhi) < 0 (so a threshold on u(k), cubic.md Lemma 5.4), imply
+    it; the vectors are formed only for the values failing the first, and the rows g_W(k) only
+    for the values failing all three:
+    A = Fs (scalar sum over the fixed positions); A = max_i Fb[i] + s_last (Fb the vector sum
+    over the fixed positions except the last fixed free-position value, shared by siblings);
+    A = max_i Fx[i].
     """
     q, m, tab = g.q, g.m, g.tab
     seq = node_sequence(n, q, m, positions, prefix)
@@ -210,34 +228,49 @@ def node_values(g: Group, n: int, positions: tuple[int, ...], prefix: tuple[int,
     Yhi = sum(tab.Phi[q][p] for p in free)
     Fs = sum(g.scal(p, seq[p], ops) for p in fixed)
     ops.add(2 * (len(free) - 1) + len(fixed) - 1)
-    tau = threshold(-Fs, Ylo, Yhi)
-    ops.add(2)
-    if tau is None:
-        return tuple(range(m))
     u = g.u(ops)
-    if tau is False:
-        failing = list(range(m))
-    else:
-        failing = [k for k in range(m) if u[k] >= tau]
-        ops.add(m)
-    if not failing:
-        return tuple(range(m))
-    vecs = [g.term(p, seq[p], ops) for p in fixed]
-    Fx = [sum(col) for col in zip(*vecs)]
-    ops.add((len(vecs) - 1) * len(g.xs))
-    thr = [threshold(-f, Ylo, Yhi) for f in Fx]
-    ops.add(2 * len(Fx))
+    failing = list(range(m))
+    last = positions[len(prefix) - 1] if prefix else -1
+    for step in range(3):
+        if step == 0:
+            A = Fs
+        elif step == 1:
+            Fb, top_b = g.fixed_sum((positions, prefix[:-1]), [(p, seq[p]) for p in fixed if p != last], ops)
+            A = top_b + (g.scal(last, seq[last], ops) if prefix else 0)
+            ops.add(1)
+        else:
+            if prefix:
+                Fx = [a + b for a, b in zip(Fb, g.term(last, seq[last], ops))]
+                top = max(Fx)
+                ops.add(2 * len(Fx) - 1)
+            else:
+                Fx, top = Fb, top_b
+            A = top
+        tau = threshold(-A, Ylo, Yhi)
+        ops.add(2)
+        if tau is None:
+            return tuple(range(m))
+        if tau is not False:
+            ops.add(len(failing))
+            failing = [k for k in failing if u[k] >= tau]
+            if not failing:
+                return tuple(range(m))
+    thr: dict[int, int | None | bool] = {}  # per-competitor thresholds, formed when first needed
     good = set(range(m)).difference(failing)
     for k in failing:
         r = g.row(free, k, ops)
         ok = True
-        for a, t in zip(r, thr):
+        for i, a in enumerate(r):
+            if i not in thr:
+                thr[i] = threshold(-Fx[i], Ylo, Yhi)
+                ops.add(2)
+            t = thr[i]
+            ops.add(1)
             if t is None:
                 continue
             if t is False or a >= t:
                 ok = False
                 break
-        ops.add(len(r))
         if ok:
             good.add(k)
     return tuple(sorted(good))
