@@ -59,6 +59,13 @@ def node_ops_bound(v: int, n: int) -> int:
     return 8 * n + 3 * (3 + v) + 5 + n * (2 + 7 * w) + n * w + 3 * w + 2 * w + w * ((5 + n) * w + w)
 
 
+def single_ops_bound(v: int, n: int) -> int:
+    """An upper bound on the operations of one single_certified call (zero cases, f = 0 nodes), caches empty:
+    n scalars 5n and their sum n; n term vectors 2 + 7(v-1) each (with their dU, dV, dP rows) and their sum n(v-1)."""
+    w = v - 1
+    return 6 * n + n * (2 + 7 * w) + n * w
+
+
 def cost_bound_sizes(v: int, n: int, d: int, dh: int, split_roots: int, split_nodes: int) -> int:
     """An upper bound on check's operation count from the shape and the witness sizes (section 7).
 
@@ -72,9 +79,9 @@ def cost_bound_sizes(v: int, n: int, d: int, dh: int, split_roots: int, split_no
     base += v * (2 * n * w + v * w + v * 2 * w + 2 * v)  # pessimisations
     per_q = n * n + 8 * n * n  # sort_positions, position_sums
     per_node = node_ops_bound(v, n)
-    per_group = per_node + 3 * v + n * (8 + 8 + v)  # zero case (a node test), u, cubic roots
+    per_group = single_ops_bound(v, n) + 3 * v + n * (8 + 8 + v)  # zero case, u, cubic roots
     base += v * per_q + v * v * per_group
-    per_split = max(decide_ops_bound(v, n), w * per_node)
+    per_split = max(decide_ops_bound(v, n), w * max(per_node, single_ops_bound(v, n)))
     per_root = max(decide_ops_bound(v, n), (1 << max(n - 1, 0)) * per_node)
     return base + split_roots * per_root + split_nodes * per_split
 
