@@ -47,6 +47,12 @@ class Header:
     strategy: str
     knobs: dict[str, str]
     weight_bits: int = 64  # bits to write every weight over one common exponent (load.py: widest mantissa + exponent spread)
+    witness_sizes: tuple[tuple[str, int], ...] = ()  # (field, length) of every top-level list of the witness
+
+    def witness_size(self, field: str) -> int:
+        """Length of the witness's top-level list ``field`` (0 if absent or not a list): the size of
+        the work a witness can direct, known before the witness is parsed."""
+        return dict(self.witness_sizes).get(field, 0)
 
 
 def exp_units(bits: int) -> int:

@@ -229,7 +229,11 @@ def load_certificate_obj(obj: Any, source: str, max_ops: int = DEFAULT_MAX_OPS) 
     normalised: dict[str, tuple[list[list[int]], int]] = {}
     for wname in WEIGHT_NAMES:
         weights[wname], normalised[wname] = _load_tensor(wobj[wname], f"weights.{wname}", shapes[wname])
-    enforce_budget(Header(v, n, d, dh, name, {k: str(x) for k, x in knobs.items()}, weight_width(normalised)), module, max_ops)
+    witness = obj["witness"]
+    if not isinstance(witness, dict):
+        raise CertificateError("witness", f"expected an object, got {describe(witness)}")
+    sizes = tuple((key, len(val)) for key, val in witness.items() if isinstance(val, list))
+    enforce_budget(Header(v, n, d, dh, name, {k: str(x) for k, x in knobs.items()}, weight_width(normalised), sizes), module, max_ops)
 
     digest = expect_str(obj["weights_sha256"], "weights_sha256")
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
@@ -237,10 +241,6 @@ def load_certificate_obj(obj: Any, source: str, max_ops: int = DEFAULT_MAX_OPS) 
     actual = hashlib.sha256(canonical_weight_encoding(v, n, d, dh, normalised)).hexdigest()
     if actual != digest:
         raise CertificateError("weights_sha256", f"does not match the weights (their canonical encoding hashes to {actual})")
-
-    witness = obj["witness"]
-    if not isinstance(witness, dict):
-        raise CertificateError("witness", f"expected an object, got {describe(witness)}")
 
     cobj = expect_object(obj["claim"], "claim", ("certified_count",))
     claim = expect_int(cobj["certified_count"], "claim.certified_count", 0, v**n)

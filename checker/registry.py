@@ -23,6 +23,7 @@ STRATEGY_MODULES: dict[str, str] = {
     "brute-force": "checker.strategies.brute_force",
     "cubic": "checker.strategies.cubic",
     "subcubic": "checker.strategies.subcubic",
+    "refine": "checker.strategies.refine",
 }
 
 

@@ -22,6 +22,7 @@ SEARCH_MODULES: dict[str, str] = {
     "brute-force": "extract.search.brute_force",
     "cubic": "extract.search.cubic",
     "subcubic": "extract.search.subcubic",
+    "refine": "extract.search.refine",
 }
 
 
@@ -136,6 +137,13 @@ def all_strategies() -> list[Strategy]:
     return out
 
 
+def refine_strategies() -> list[Strategy]:
+    """The refine points, one per budget (``refine:BUDGET``); not among the paper's 102 of all_strategies()."""
+    from checker.strategies.refine import BUDGETS
+
+    return [Strategy("refine", (("budget", b),), f"cubic + refined cases (~{b} extra ops)") for b in BUDGETS]
+
+
 def _knob_from_paper(knob: str, value: str) -> str:
     """Our name of a knob value given either our name or the paper's."""
     for ours, theirs in PAPER_KNOB_VALUES.get(knob, {}).items():
@@ -168,6 +176,12 @@ def parse_strategy(family: str, variant: str | None) -> Strategy:
             parts = variant.split("/")
             if len(parts) == 3:
                 variant = "/".join(_knob_from_paper(k, v) for k, v in zip(("direct_path", "attention", "attention_error"), parts))
+    if family == "refine":  # refine:BUDGET, also spelled refine:ops=BUDGET or refine:budget=BUDGET
+        want = (variant or "full").split("=", 1)[-1]
+        for s in refine_strategies():
+            if s.variant == want:
+                return s
+        raise ValueError(f"unknown refine budget {variant!r}: expected one of {', '.join(s.variant for s in refine_strategies())}")
     if family == "single-sequence":
         return Strategy("single-sequence", (), "O(n v)")
     for s in all_strategies():
