@@ -1,6 +1,6 @@
 (* Print the axioms every final theorem depends on; check_assumptions.sh compares them
    with the allowed list (the axioms of Coq's real-number library). *)
-From CompactProofs Require Import Model Identity BruteForce Cubic.
+From CompactProofs Require Import Model Identity BruteForceSound CubicSound.
 From CompactProofs.Instances Require Import Tiny_brute Showcase_cubic.
 Print Assumptions wins_iff_unnormalised_neg.
 Print Assumptions brute_force_sound.
