@@ -32,9 +32,15 @@ from extract.model import ModelWeights, float_paths, logits_from_paths
 STRATEGIES = ("brute-force", "cubic", "subcubic:DIRECT_PATH/ATTENTION/ATTENTION_ERROR")
 # The subcubic knob values proved sound in Coq (coq/theories/SubcubicSound.v) and their Coq names
 # (coq/theories/Subcubic.v); the Coq checker counts 0 for every other value.
-COQ_DIRECT = {"max_diff_exact": "DP_max_diff_exact", "global_max_diff_exact": "DP_global_max_diff_exact"}
+COQ_DIRECT = {
+    "mean_query+max_diff": "DP_mean_query",
+    "svd_query+max_diff": "DP_svd_query",
+    "max_diff": "DP_max_diff",
+    "max_diff_exact": "DP_max_diff_exact",
+    "global_max_diff_exact": "DP_global_max_diff_exact",
+}
 COQ_ATTENTION = {"mean+diff": "AT_mean_diff", "per-query": "AT_per_query"}
-COQ_ERROR = {"exact_EQKE+max_diff_exact": "ER_exact_EQKE"}
+COQ_ERROR = {"exact_EQKE+max_diff_exact": "ER_exact_EQKE", "max_diff": "ER_max_diff"}
 COQ_SUBCUBIC_COVERED = tuple(f"{d}/{a}/{e}" for d in COQ_DIRECT for a in COQ_ATTENTION for e in COQ_ERROR)
 # The Coq kernel enumerates every sequence for brute force: keep that to tiny models.
 MAX_BRUTE_FORCE_SEQUENCES = 20_000
@@ -99,12 +105,22 @@ def coq_subcubic_witness(cert: dict) -> str:
     """The certificate's knobs and witness as a Coq [sc_witness] record (Subcubic.v)."""
     knobs, wit = cert["strategy"]["knobs"], cert["witness"]
     abar = wit.get("abar", {"exp": 0, "values": []})
+    centre = wit.get("dp_centre", {"exp": 0, "values": []})
+    rank = wit.get("rank_one", {"exp": 0, "a": [], "b": []})
+    eps = wit.get("eps", {"exp": 0, "values": []})
     return (f"{{| w_direct := {COQ_DIRECT[knobs['direct_path']]};\n"
             f"    w_attention := {COQ_ATTENTION[knobs['attention']]};\n"
             f"    w_error := {COQ_ERROR[knobs['attention_error']]};\n"
             f"    w_gaps := {_coq_list(wit['gaps'])};\n"
             f"    w_abar_exp := {int(abar['exp'])};\n"
-            f"    w_abar := {_coq_list(abar['values'])} |}}")
+            f"    w_abar := {_coq_list(abar['values'])};\n"
+            f"    w_dp_centre_exp := {int(centre['exp'])};\n"
+            f"    w_dp_centre := {_coq_list(centre['values'])};\n"
+            f"    w_rank_exp := {int(rank['exp'])};\n"
+            f"    w_rank_a := {_coq_list(rank['a'])};\n"
+            f"    w_rank_b := {_coq_list(rank['b'])};\n"
+            f"    w_eps_exp := {int(eps['exp'])};\n"
+            f"    w_eps := {_coq_list(eps['values'])} |}}")
 
 
 def coq_tensor(t: DyadicTensor) -> str:

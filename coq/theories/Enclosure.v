@@ -206,3 +206,6 @@ Qed.
 
 Lemma scan_length (l : list I.type) (acc : I.type) : List.length (scan acc l) = List.length l.
 Proof. revert acc. induction l as [|a l IH]; intros acc; simpl; [reflexivity|]. rewrite IH. reflexivity. Qed.
+
+Lemma encl_abs xi x : encl xi x -> encl (I.abs xi) (Rabs x).
+Proof. intros Hx. exact (I.abs_correct xi (Xreal x) Hx). Qed.

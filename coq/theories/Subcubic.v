@@ -1,7 +1,7 @@
 (** * The subcubic checker (docs/proofs/subcubic.md)
 
-    It reads the certificate's knobs and witness ([sc_witness]: the gaps g(q,m,c) and, for
-    attention = mean+diff, the mean attentions abar[m][c]) and counts the sequences of the
+    It reads the certificate's knobs and witness ([sc_witness]: the gaps g(q,m,c), for
+    attention = mean+diff the mean attentions abar[m][c], for svd_query+max_diff the centre) and counts the sequences of the
     certified cases.  A case is keyed by (max m, query q <= m, mask of the non-query positions
     holding a value below m) as in Cubic.v; with c = (ones of the mask) + (1 if q < m) and
     top = m - g(q,m,c), it covers the sequences of that key whose non-max tokens are all
@@ -9,15 +9,21 @@
     with c' ones, that is the count of subcubic.md section 1.
 
     The test of a case (c >= 1) follows subcubic.md sections 2, 3 and 5:
-    - section 2: the attention A on the max copies lies in [a_lo, a_hi], from the hull of
-      exp(EQKE[q,k] / sqrt d_head) over k <= top (the exact-EQKE mode: E~ = S, eps = 0) and the
-      position weights exp(EQKP[q,p] / sqrt d_head) of the mask's arrangement;
+    - sections 2 and 4: the attention A on the max copies lies in [a_lo, a_hi], from an interval
+      [ratio] containing exp(EQKE[q,k] / sqrt d_head) / exp(EQKE[q,m] / sqrt d_head) for every
+      k <= top and the position weights exp(EQKP[q,p] / sqrt d_head) of the mask's arrangement;
+      [ratio] is (hull of exp(E~[q,k] / sqrt d_head) over k <= top) / exp(E~[q,m] / sqrt d_head),
+      times exp([-eps[q], eps[q]] / sqrt d_head) in the max_diff mode (E~ = (E_q a)(E b)^T from
+      the witness, eps[q] accepted by the (RD) test of SubcubicError.v) and with E~ = EQKE,
+      eps = 0 in the exact-EQKE mode;
     - section 3: at both ends a of [a_lo, a_hi],
         dterm + f_m(abar) + (1 - a) W + (a - abar) R < 0  for R = R_max and R = R_min,
       (the mean+diff correction, both signs; abar = 0 for per-query);
-    - section 5: dterm[q][m] >= EUPU[q,x] - EUPU[q,m] for every x != m (max_diff_exact: the
-      largest other entry of row q minus EUPU[q,m]; global_max_diff_exact: the largest row
-      range of EUPU).
+    - section 5: EUPU[q,x] - EUPU[q,m] <= mu[x] - mu[m] + dterm[q][m] for every x != m
+      (max_diff_exact: mu = 0, the largest other entry of row q minus EUPU[q,m];
+      global_max_diff_exact: mu = 0, the largest row range of EUPU; mean_query+max_diff,
+      svd_query+max_diff, max_diff: mu = c U for the centre c (floor-mean of the rows of E_q,
+      the witness's vector, 0) and dterm[q][m] = sum_l |E_q[q,l] - c_l| range(U[l])).
     The c = 0 case (q = m, every token m, A = 1) is certified when dterm + f_m(1) < 0.
 
     Differences from the Python checker (checker/strategies/subcubic*.py), none of which can
@@ -31,7 +37,8 @@
 
 From Coq Require Import Reals ZArith NArith List Lia Bool.
 From Interval Require Import Real.Xreal.
-From CompactProofs Require Import Model Enclosure IMatrix ZMatrix IPaths ZLogit Frame Product Cubic.
+From CompactProofs Require Import Model Enclosure IMatrix ZMatrix IPaths ZLogit Frame Product Cubic
+  SubcubicError.
 Import ListNotations.
 
 (** ** The knobs and the witness (certificates/FORMAT.md, docs/proofs/subcubic.md section 7) *)
@@ -47,20 +54,29 @@ Inductive error_mode :=
 | ER_mean_recursive_max_diff_subproduct_recursive | ER_max_diff_exact | ER_exact_EQKE.
 
 (** The knobs and the witness fields the covered knob values read: [w_gaps] is gaps[q][m][c],
-    [w_abar] is abar[m][c] (mantissas over 2 ^ [w_abar_exp]). *)
+    [w_abar] is abar[m][c] (mantissas over 2 ^ [w_abar_exp]), then the centre, the rank-one
+    vectors and the claimed eps, as in the certificate. *)
 Record sc_witness := mk_sc_witness {
   w_direct : direct_mode;
   w_attention : attention_mode;
   w_error : error_mode;
   w_gaps : list (list (list Z));
   w_abar_exp : Z;
-  w_abar : list (list Z)
+  w_abar : list (list Z);
+  w_dp_centre_exp : Z;      (* svd_query+max_diff: the centre (d mantissas), else unused *)
+  w_dp_centre : list Z;
+  w_rank_exp : Z;           (* max_diff: rank_one a, b (d mantissas each), else unused *)
+  w_rank_a : list Z;
+  w_rank_b : list Z;
+  w_eps_exp : Z;            (* max_diff: the claimed eps[q] (v mantissas), else unused *)
+  w_eps : list Z
 }.
 
-(** The knob values proved sound in SubcubicSound.v. *)
+(** The knob values proved sound in SubcubicSound.v: every direct-path mode, both attention
+    modes, the exact-EQKE and max_diff error modes. *)
 Definition covered (W : sc_witness) : bool :=
   match w_direct W, w_error W with
-  | DP_max_diff_exact, ER_exact_EQKE | DP_global_max_diff_exact, ER_exact_EQKE => true
+  | _, ER_exact_EQKE | _, ER_max_diff => true
   | _, _ => false
   end.
 
@@ -84,8 +100,54 @@ Definition dterm_exact (q m : nat) : I.type :=
 Definition dterm_global : I.type :=
   ijoin (fun q => let H := ijoin (fun x => iget (pEUPU IP) q x) (seq 0 v) in I.sub prec H H) (seq 0 v).
 
-Definition dterm (G : I.type) (q m : nat) : I.type :=
-  match w_direct W with DP_global_max_diff_exact => G | _ => dterm_exact q m end.
+(** The centred modes: a centre c (mantissas, exponent) -- the floor-mean of the rows of E_q
+    (mean_query), the witness's vector (svd_query) or 0 (max_diff); any centre is sound.
+    EUPU[q,x] - EUPU[q,m] <= mu[x] - mu[m] + delta_q with mu = c U and
+    delta_q = sum_l |E_q[q,l] - c_l| range(U[l]). *)
+Definition floor_mean (A : tensor) (r c : nat) : list Z :=
+  map (fun l => Z.div (zsum r (fun i => zget (mantissas A) i l)) (Z.of_nat r)) (seq 0 c).
+
+Definition centre : option (list Z * Z) :=
+  match w_direct W with
+  | DP_mean_query => Some (floor_mean (zE_q M) v (d_model M), exponent (zE_q M))
+  | DP_svd_query => Some (w_dp_centre W, w_dp_centre_exp W)
+  | DP_max_diff => Some (repeat 0%Z (d_model M), 0%Z)
+  | _ => None
+  end.
+
+Definition ci (ce : list Z * Z) (l : nat) : I.type := iround (nth l (fst ce) 0%Z) (snd ce).
+
+Definition iU : imatrix := ztoi (d_model M) v (W_U M).
+Definition iEq : imatrix := ztoi v (d_model M) (zE_q M).
+
+(** [mu x] for every x. *)
+Definition mu_list (ce : list Z * Z) : list I.type :=
+  map (fun x => isum (d_model M) (fun l => I.mul prec (ci ce l) (iget iU l x))) (seq 0 v).
+
+(** Row ranges of U: (hull of row l) - (hull of row l). *)
+Definition urange (l : nat) : I.type :=
+  let H := ijoin (fun x => iget iU l x) (seq 0 v) in I.sub prec H H.
+
+Definition delta_list (ce : list Z * Z) : list I.type :=
+  map (fun q => isum (d_model M) (fun l =>
+         I.mul prec (I.abs (I.sub prec (iget iEq q l) (ci ce l))) (top (urange l)))) (seq 0 v).
+
+Definition urange_ok : bool := forallb (fun l => has_top (urange l)) (seq 0 (d_model M)).
+
+(** dterm[q][m]; [Dl] holds delta_q for the centred modes. *)
+Definition dterm (G : I.type) (Dl : list I.type) (q m : nat) : I.type :=
+  match w_direct W with
+  | DP_global_max_diff_exact => G
+  | DP_max_diff_exact => dterm_exact q m
+  | _ => nth q Dl I.nai
+  end.
+
+(** mu[x] - mu[m] + PVOU*_m[x] (just PVOU*_m[x] when mu = 0: the exact modes). *)
+Definition Lx (mu : option (list I.type)) (m x : nat) : I.type :=
+  match mu with
+  | None => pstar M IP m x
+  | Some mus => I.add prec (I.sub prec (nth x mus I.nai) (nth m mus I.nai)) (pstar M IP m x)
+  end.
 
 (** ** Section 3: the logit side of one max m *)
 
@@ -104,7 +166,7 @@ Definition abar_i (m c : nat) : I.type :=
   end.
 
 Record mdata := mk_mdata {
-  md_P : list I.type;     (* [x]: PVOU*_m[x], hull over positions of PVOU[p,x] - PVOU[p,m] *)
+  md_P : list I.type;     (* [x]: L_m[x] = mu[x] - mu[m] + PVOU*_m[x] ([Lx]) *)
   md_E : list I.type;     (* [x]: E_m[x] *)
   md_Eh : I.type;         (* hull of E_m[x] over x != m: R_min, R_max are its ends *)
   md_W : list I.type;     (* [top]: W for that top, the hull of worst m k over k <= top *)
@@ -112,8 +174,8 @@ Record mdata := mk_mdata {
   md_f1 : I.type          (* f_m(1) *)
 }.
 
-Definition mdata_of (m : nat) : mdata :=
-  let P := map (pstar M IP m) (seq 0 v) in
+Definition mdata_of (mu : option (list I.type)) (m : nat) : mdata :=
+  let P := map (Lx mu m) (seq 0 v) in
   let E := map (Em m) (seq 0 v) in
   mk_mdata P E
     (ijoin (fun x => nth x E I.nai) (others M m))
@@ -122,7 +184,7 @@ Definition mdata_of (m : nat) : mdata :=
                          (others M m)) (seq 0 n))
     (ijoin (fun x => I.add prec (top (nth x P I.nai)) (nth x E I.nai)) (others M m)).
 
-(** Every PVOU*_m[x] (x != m) has a finite upper end. *)
+(** Every L_m[x] (x != m) has a finite upper end. *)
 Definition md_ok (m : nat) (md : mdata) : bool :=
   forallb (fun x => has_top (nth x (md_P md) I.nai)) (others M m).
 
@@ -130,13 +192,42 @@ Definition md_ok (m : nat) (md : mdata) : bool :=
 
 Record qdata := mk_qdata {
   qd_pi : list I.type;    (* [p]: exp(EQKP[q,p] / sqrt d_head) *)
-  qd_e : list I.type;     (* [k]: exp(EQKE[q,k] / sqrt d_head) *)
-  qd_hull : list I.type   (* [top]: the hull of qd_e[k] over k <= top *)
+  qd_e : list I.type;     (* [k]: exp(E~[q,k] / sqrt d_head) (E~ = EQKE in the exact mode) *)
+  qd_hull : list I.type;  (* [top]: the hull of qd_e[k] over k <= top *)
+  qd_F : option I.type;   (* max_diff: exp(delta / sqrt d_head) for |delta| <= eps[q] *)
+  qd_ok : bool            (* max_diff: eps[q] is accepted *)
 }.
 
-Definition qdata_of (TE TPI : imatrix) (q : nat) : qdata :=
+Definition qdata_of (TE TPI : imatrix) (Fs : list (option I.type)) (oks : list bool) (q : nat) : qdata :=
   let er := map (iget TE q) (seq 0 v) in
-  mk_qdata (nth q TPI []) er (scan I.empty er).
+  mk_qdata (nth q TPI []) er (scan I.empty er) (nth q Fs None) (nth q oks true).
+
+(** An interval containing exp(EQKE[q,k] / sqrt d_head) / exp(EQKE[q,m] / sqrt d_head) for every
+    k <= top (section 2 with section 4's bound on the score differences). *)
+Definition ratio (qd : qdata) (t m : nat) : I.type :=
+  let R := I.div prec (nth t (qd_hull qd) I.nai) (nth m (qd_e qd) I.nai) in
+  match qd_F qd with None => R | Some F => I.mul prec R F end.
+
+(** The max_diff mode (section 4): the table exp(E~[q,k] / sqrt d_head) with
+    E~[q,k] = (E_q a)[q] (E b)[k], the factors exp(delta / sqrt d_head), |delta| <= eps[q], and
+    whether eps[q] passes the (RD) test at one of the two split points. *)
+Definition approx_data : imatrix * list (option I.type) * list bool :=
+  let a := w_rank_a W in let b := w_rank_b W in let e := w_rank_exp W in
+  let d := d_model M in
+  let L1 := iL1 M in let L2 := iL2 M a b e in
+  let R1s := rr_list (iR1 M a b e) d v in let R2s := rr_list (iR2 M) d v in
+  let iE := ztoi v d (W_E M) in
+  let alphas := map (fun q => isum d (fun l => I.mul prec (iget L1 q l) (iround (nth l a 0%Z) e))) (seq 0 v) in
+  let betas := map (fun k => isum d (fun l => I.mul prec (iget iE k l) (iround (nth l b 0%Z) e))) (seq 0 v) in
+  let rs := inv_sqrt (d_head M) in
+  let TEA := build v v (fun q k =>
+               I.exp prec (I.mul prec (I.mul prec (nth q alphas I.nai) (nth k betas I.nai)) rs)) in
+  let epss := map (fun q => iround (nth q (w_eps W) 0%Z) (w_eps_exp W)) (seq 0 v) in
+  let Fs := map (fun q => let ei := nth q epss I.nai in
+                   Some (I.exp prec (I.mul prec (Float.Ibnd (I.lower (I.neg ei)) (I.upper ei)) rs))) (seq 0 v) in
+  let oks := map (fun q => let ei := nth q epss I.nai in
+                   eps_ok L1 R1s L2 R2s d q ei && has_bot (I.neg ei) && has_top ei) (seq 0 v) in
+  (TEA, Fs, oks).
 
 (** Position p holds the max in every sequence of the key (q, m, mask). *)
 Definition ismax (q m : nat) (mask : list bool) (p : nat) : bool :=
@@ -177,17 +268,17 @@ Definition sc_case_test (md : mdata) (qd : qdata) (D : I.type) (q m : nat) (mask
   else match top_of q m c with
   | None => false
   | Some t =>
-    let JS := nth t (qd_hull qd) I.nai in
-    let PM := I.mul prec (nth m (qd_e qd) I.nai) (wsum (qd_pi qd) (ismax q m mask)) in
+    let r := ratio qd t m in
+    let X := wsum (qd_pi qd) (ismax q m mask) in
     let Y := wsum (qd_pi qd) (fun p => negb (ismax q m mask p)) in
-    let den_lo := I.add prec PM (I.mul prec (top JS) Y) in
-    let den_hi := I.add prec PM (I.mul prec (bot JS) Y) in
-    let alo := I.div prec PM den_lo in
-    let ahi := I.div prec PM den_hi in
+    let den_lo := I.add prec X (I.mul prec (top r) Y) in
+    let den_hi := I.add prec X (I.mul prec (bot r) Y) in
+    let alo := I.div prec X den_lo in
+    let ahi := I.div prec X den_hi in
     let Wt := nth t (md_W md) I.nai in
     let F := nth c (md_fbar md) I.nai in
     let ab := abar_i m c in
-    has_top JS && has_bot JS &&
+    qd_ok qd && has_top r && has_bot r &&
     is_negative (I.sub prec I.zero den_lo) && is_negative (I.sub prec I.zero den_hi) &&
     has_bot alo && has_top ahi && has_top F && has_top Wt && has_top (md_Eh md) && has_bot (md_Eh md) &&
     endpoint_ok D F Wt (md_Eh md) ab (bot alo) && endpoint_ok D F Wt (md_Eh md) ab (top ahi)
@@ -200,15 +291,21 @@ Definition sc_case_count (md : mdata) (qd : qdata) (D : I.type) (q m : nat) (mas
 
 Definition subcubic_count : N :=
   if covered W then
-    let TE := te M IP in
+    let TD := match w_error W with ER_max_diff => approx_data | _ => (te M IP, [], []) end in
+    let TE := fst (fst TD) in let Fs := snd (fst TD) in let oks := snd TD in
     let TPI := tpi M IP in
     let G := match w_direct W with DP_global_max_diff_exact => dterm_global | _ => I.zero end in
-    let qds := map (qdata_of TE TPI) (seq 0 v) in
+    let cen := centre in
+    let mu := match cen with Some ce => Some (mu_list ce) | None => None end in
+    let Dl := match cen with Some ce => delta_list ce | None => [] end in
+    let uok := match cen with Some _ => urange_ok | None => true end in
+    let qds := map (qdata_of TE TPI Fs oks) (seq 0 v) in
+    if negb uok then 0%N else
     fold_right N.add 0%N (map (fun m =>
-      let md := mdata_of m in
+      let md := mdata_of mu m in
       fold_right N.add 0%N (map (fun q =>
-        let qd := nth q qds (mk_qdata [] [] []) in
-        let D := dterm G q m in
+        let qd := nth q qds (mk_qdata [] [] [] None true) in
+        let D := dterm G Dl q m in
         fold_right N.add 0%N (map (sc_case_count md qd D q m) (all_masks (n - 1))))
       (seq 0 (S m)))) (seq 0 v))
   else 0%N.
