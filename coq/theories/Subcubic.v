@@ -121,18 +121,21 @@ Definition iU : imatrix := ztoi (d_model M) v (W_U M).
 Definition iEq : imatrix := ztoi v (d_model M) (zE_q M).
 
 (** [mu x] for every x. *)
-Definition mu_list (ce : list Z * Z) : list I.type :=
-  map (fun x => isum (d_model M) (fun l => I.mul prec (ci ce l) (iget iU l x))) (seq 0 v).
+Definition mu_list (IU : imatrix) (ce : list Z * Z) : list I.type :=
+  map (fun x => isum (d_model M) (fun l => I.mul prec (ci ce l) (iget IU l x))) (seq 0 v).
 
 (** Row ranges of U: (hull of row l) - (hull of row l). *)
-Definition urange (l : nat) : I.type :=
-  let H := ijoin (fun x => iget iU l x) (seq 0 v) in I.sub prec H H.
+Definition urange (IU : imatrix) (l : nat) : I.type :=
+  let H := ijoin (fun x => iget IU l x) (seq 0 v) in I.sub prec H H.
 
-Definition delta_list (ce : list Z * Z) : list I.type :=
+(** [IU], [IEq] are [iU], [iEq], passed as computed values (the kernel's machine does not
+    remember the value of a global definition). *)
+Definition delta_list (IU IEq : imatrix) (ce : list Z * Z) : list I.type :=
+  let rs := map (fun l => top (urange IU l)) (seq 0 (d_model M)) in
   map (fun q => isum (d_model M) (fun l =>
-         I.mul prec (I.abs (I.sub prec (iget iEq q l) (ci ce l))) (top (urange l)))) (seq 0 v).
+         I.mul prec (I.abs (I.sub prec (iget IEq q l) (ci ce l))) (nth l rs I.nai))) (seq 0 v).
 
-Definition urange_ok : bool := forallb (fun l => has_top (urange l)) (seq 0 (d_model M)).
+Definition urange_ok (IU : imatrix) : bool := forallb (fun l => has_top (urange IU l)) (seq 0 (d_model M)).
 
 (** dterm[q][m]; [Dl] holds delta_q for the centred modes. *)
 Definition dterm (G : I.type) (Dl : list I.type) (q m : nat) : I.type :=
@@ -296,9 +299,10 @@ Definition subcubic_count : N :=
     let TPI := tpi M IP in
     let G := match w_direct W with DP_global_max_diff_exact => dterm_global | _ => I.zero end in
     let cen := centre in
-    let mu := match cen with Some ce => Some (mu_list ce) | None => None end in
-    let Dl := match cen with Some ce => delta_list ce | None => [] end in
-    let uok := match cen with Some _ => urange_ok | None => true end in
+    let IU := iU in let IEq := iEq in
+    let mu := match cen with Some ce => Some (mu_list IU ce) | None => None end in
+    let Dl := match cen with Some ce => delta_list IU IEq ce | None => [] end in
+    let uok := match cen with Some _ => urange_ok IU | None => true end in
     let qds := map (qdata_of TE TPI Fs oks) (seq 0 v) in
     if negb uok then 0%N else
     fold_right N.add 0%N (map (fun m =>

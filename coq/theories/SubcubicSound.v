@@ -118,11 +118,11 @@ Local Notation oks := (snd TD).
 Local Notation TPI := (Cubic.tpi M IP).
 Local Notation G := (match w_direct W with DP_global_max_diff_exact => dterm_global M IP | _ => I.zero end).
 Local Notation qds := (map (qdata_of M TE TPI Fs oks) (seq 0 v)).
-Local Notation mu := (match centre M W with Some ce => Some (mu_list M ce) | None => None end).
-Local Notation Dl := (match centre M W with Some ce => delta_list M ce | None => [] end).
+Local Notation mu := (match centre M W with Some ce => Some (mu_list M (iU M) ce) | None => None end).
+Local Notation Dl := (match centre M W with Some ce => delta_list M (iU M) (iEq M) ce | None => [] end).
 
 (** The checker's row ranges of U are finite (it checks them for the centred modes). *)
-Hypothesis Huok : match centre M W with Some _ => urange_ok M = true | None => True end.
+Hypothesis Huok : match centre M W with Some _ => urange_ok M (iU M) = true | None => True end.
 
 
 
@@ -157,21 +157,21 @@ Qed.
 Definition c_r (ce : list Z * Z) (l : nat) : R := IZR (nth l (fst ce) 0%Z) * powerRZ 2 (snd ce).
 
 Lemma encl_mu (ce : list Z * Z) (x : nat) : (x < v)%nat ->
-  encl (nth x (mu_list M ce) I.nai) (rsum (d_model M) (fun l => c_r ce l * mU M l x)).
+  encl (nth x (mu_list M (iU M) ce) I.nai) (rsum (d_model M) (fun l => c_r ce l * mU M l x)).
 Proof.
   intros Hx. unfold mu_list. rewrite nth_map_seq by exact Hx. apply encl_isum. intros l Hl.
   apply encl_mul; [apply encl_iround|]. unfold iU. apply (encl_ztoi _ _ _ _ (zmat_eq_entry _ _ _)); assumption.
 Qed.
 
 Lemma urange_abs (l x m : nat) : (l < d_model M)%nat -> (x < v)%nat -> (m < v)%nat ->
-  has_top (urange M l) = true -> Rabs (mU M l x - mU M l m) <= top_real (urange M l).
+  has_top (urange M (iU M) l) = true -> Rabs (mU M l x - mU M l m) <= top_real (urange M (iU M) l).
 Proof.
   intros Hl Hx Hm Ht.
   assert (HU : forall y, (y < v)%nat -> encl (ijoin (fun y => iget (iU M) l y) (seq 0 v)) (mU M l y)).
   { intros y Hy. apply (encl_ijoin _ _ y); [apply in_seq; lia|].
     unfold iU. apply (encl_ztoi _ _ _ _ (zmat_eq_entry _ _ _)); assumption. }
   apply Rabs_le. split.
-  - assert (mU M l m - mU M l x <= top_real (urange M l)); [|lra].
+  - assert (mU M l m - mU M l x <= top_real (urange M (iU M) l)); [|lra].
     apply le_top; [exact Ht|]. unfold urange. cbv zeta. apply encl_sub; apply HU; assumption.
   - apply le_top; [exact Ht|]. unfold urange. cbv zeta. apply encl_sub; apply HU; assumption.
 Qed.
@@ -195,20 +195,20 @@ Proof.
        apply le_top; [exact HD|]. unfold dterm_global. apply (encl_ijoin _ _ q); [apply in_seq; lia|]. cbv zeta.
        apply encl_sub; [apply (encl_ijoin _ _ x) | apply (encl_ijoin _ _ m)];
        try (apply in_seq; lia); apply HU; assumption. }
-  all: match goal with |- context [mu_list M ?c] => set (ce := c) in * end.
+  all: match goal with |- context [mu_list M _ ?c] => set (ce := c) in * end.
   all: assert (HLr : (rsum (d_model M) (fun l => c_r ce l * mU M l x) - rsum (d_model M) (fun l => c_r ce l * mU M l m))
-                     + (PVOU M p x - PVOU M p m) <= top_real (I.add prec (I.sub prec (nth x (mu_list M ce) I.nai)
-                          (nth m (mu_list M ce) I.nai)) (pstar M IP m x)))
+                     + (PVOU M p x - PVOU M p m) <= top_real (I.add prec (I.sub prec (nth x (mu_list M (iU M) ce) I.nai)
+                          (nth m (mu_list M (iU M) ce) I.nai)) (pstar M IP m x)))
          by (apply le_top; [exact HL | apply encl_add; [apply encl_sub; apply encl_mu; assumption | exact HP]]).
-  all: assert (HDr : rsum (d_model M) (fun l => Rabs (E_q M q l - c_r ce l) * top_real (urange M l))
-                     <= top_real (nth q (delta_list M ce) I.nai)).
-  all: try (apply le_top; [exact HD|]; unfold delta_list; rewrite nth_map_seq by exact Hq;
-            apply encl_isum; intros l Hl; apply encl_mul;
+  all: assert (HDr : rsum (d_model M) (fun l => Rabs (E_q M q l - c_r ce l) * top_real (urange M (iU M) l))
+                     <= top_real (nth q (delta_list M (iU M) (iEq M) ce) I.nai)).
+  all: try (apply le_top; [exact HD|]; unfold delta_list; cbv zeta; rewrite nth_map_seq by exact Hq;
+            apply encl_isum; intros l Hl; rewrite nth_map_seq by exact Hl; apply encl_mul;
             [apply encl_abs, encl_sub; [apply (encl_ztoi _ _ _ _ (zE_q_eq M Hn)); assumption | apply encl_iround]
             | apply encl_top; unfold urange_ok in Huok; rewrite forallb_forall in Huok; apply Huok, in_seq; lia]).
   all: assert (Hc : EUPU M q x - EUPU M q m
                     <= (rsum (d_model M) (fun l => c_r ce l * mU M l x) - rsum (d_model M) (fun l => c_r ce l * mU M l m))
-                       + rsum (d_model M) (fun l => Rabs (E_q M q l - c_r ce l) * top_real (urange M l)))
+                       + rsum (d_model M) (fun l => Rabs (E_q M q l - c_r ce l) * top_real (urange M (iU M) l)))
          by (apply centred_bound; intros l Hl; apply urange_abs; try assumption;
              unfold urange_ok in Huok; rewrite forallb_forall in Huok; apply Huok, in_seq; lia).
   all: lra.
@@ -678,11 +678,11 @@ Proof.
   intros H. unfold subcubic_check in H.
   destruct (run_check_inputs M _ N H) as (Hwf & IP & L & Hn & Hdh & HIP & HL & HN).
   cbv beta in HN. split; [exact Hwf|].
-  assert (Hcases : (match centre M W with Some _ => urange_ok M = true | None => True end)
+  assert (Hcases : (match centre M W with Some _ => urange_ok M (iU M) = true | None => True end)
                    \/ subcubic_count M IP W = 0%N).
   { unfold subcubic_count. destruct (covered W); [|right; reflexivity]. cbv zeta.
     destruct (centre M W); [|left; exact I].
-    destruct (urange_ok M); [left; reflexivity | right; reflexivity]. }
+    destruct (urange_ok M (iU M)); [left; reflexivity | right; reflexivity]. }
   destruct Hcases as [Huok|H0].
   - exists (sc_witness_list M IP W).
     split; [apply sc_witness_NoDup; assumption|]. split.
