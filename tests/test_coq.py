@@ -217,7 +217,7 @@ def test_assumption_check_allows_only_the_real_number_axioms(case, tmp_path):
 
 BEST = "max_diff_exact/mean+diff/exact_EQKE+max_diff_exact"
 DEFAULT = "mean_query+max_diff/mean+diff/max_diff"
-COMMITTED_SUBCUBIC = {"Showcase_subcubic_best": BEST}
+COMMITTED_SUBCUBIC = {"Showcase_subcubic_best": BEST, "Showcase_subcubic_default": DEFAULT}
 # Every direct-path mode, both attention modes and both error modes the Coq checker covers.
 SAMPLE_VARIANTS = (BEST, DEFAULT, "svd_query+max_diff/per-query/max_diff", "max_diff/mean+diff/exact_EQKE+max_diff_exact",
                    "global_max_diff_exact/per-query/max_diff", "max_diff_exact/per-query/max_diff")
