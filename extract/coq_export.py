@@ -3,14 +3,18 @@
 An instance file holds only data: the weights as integer mantissas with one power-of-two
 exponent per tensor (exactly the certificate encoding, extract/certificate.py), and a
 claimed count N. Its single theorem is closed by the Coq checker of the chosen strategy
-(coq/theories/BruteForce.v or Cubic.v) running in the kernel; nothing written here is
+(coq/theories/BruteForce.v or Cubic.v, proved sound in BruteForceSound.v or CubicSound.v) running in the kernel; nothing written here is
 trusted: a wrong weight or claim makes the Coq build fail, never a false theorem.
 
 The claim written is computed here (untrusted, floats allowed):
 - brute-force: the number of sequences whose float64 margin exceeds a safety threshold
   (so that the Coq interval evaluation, 64-bit intervals, decides each of them);
 - cubic: the exact count of the Python cubic checker (checker.strategies.cubic) on the
-  same weights, which the Coq cubic checker reproduces.
+  same weights, which the Coq cubic checker reproduces;
+- subcubic:DIRECT/ATTENTION/ERROR (a variant the Coq checker covers, COQ_SUBCUBIC_COVERED):
+  the certificate of the subcubic search for that variant, checked by the Python subcubic
+  checker; the instance carries its witness (gaps, mean attentions) and claims the Python
+  checker's count, which the Coq subcubic checker (Subcubic.v) must reach on the same witness.
 """
 
 from __future__ import annotations
@@ -25,7 +29,19 @@ from extract.errors import UserError
 from extract.config import WEIGHT_NAMES
 from extract.model import ModelWeights, float_paths, logits_from_paths
 
-STRATEGIES = ("brute-force", "cubic")
+STRATEGIES = ("brute-force", "cubic", "subcubic:DIRECT_PATH/ATTENTION/ATTENTION_ERROR")
+# The subcubic knob values proved sound in Coq (coq/theories/SubcubicSound.v) and their Coq names
+# (coq/theories/Subcubic.v); the Coq checker counts 0 for every other value.
+COQ_DIRECT = {
+    "mean_query+max_diff": "DP_mean_query",
+    "svd_query+max_diff": "DP_svd_query",
+    "max_diff": "DP_max_diff",
+    "max_diff_exact": "DP_max_diff_exact",
+    "global_max_diff_exact": "DP_global_max_diff_exact",
+}
+COQ_ATTENTION = {"mean+diff": "AT_mean_diff", "per-query": "AT_per_query"}
+COQ_ERROR = {"exact_EQKE+max_diff_exact": "ER_exact_EQKE", "max_diff": "ER_max_diff"}
+COQ_SUBCUBIC_COVERED = tuple(f"{d}/{a}/{e}" for d in COQ_DIRECT for a in COQ_ATTENTION for e in COQ_ERROR)
 # The Coq kernel enumerates every sequence for brute force: keep that to tiny models.
 MAX_BRUTE_FORCE_SEQUENCES = 20_000
 # Float64 margins below this (absolute) are not claimed: they might not be decided by
@@ -64,29 +80,80 @@ def python_cubic_claim(weights: ModelWeights) -> int:
     return exact_cubic_count(weights)[0]
 
 
+def python_subcubic_certificate(weights: ModelWeights, variant: str) -> tuple[dict, int]:
+    """The subcubic search's certificate for ``variant`` and the Python checker's count on it."""
+    from checker.load import load_certificate_obj
+    from checker.verify import check_certificate
+    from extract.certificate import build_certificate
+    from extract.strategies import parse_strategy, search_module
+
+    s = parse_strategy("subcubic", variant)
+    result = search_module("subcubic").search(weights, s.knob_dict)
+    cert = build_certificate(weights, "subcubic", s.knob_dict, result.witness, result.certified_count)
+    verdict = check_certificate(load_certificate_obj(cert, "export-coq"))
+    return cert, int(verdict.certified)
+
+
+def _coq_list(x: object) -> str:
+    """A nested list of ints as a Coq list literal."""
+    if isinstance(x, list):
+        return "[" + "; ".join(_coq_list(y) for y in x) + "]"
+    return str(int(x))  # type: ignore[call-overload]
+
+
+def coq_subcubic_witness(cert: dict) -> str:
+    """The certificate's knobs and witness as a Coq [sc_witness] record (Subcubic.v)."""
+    knobs, wit = cert["strategy"]["knobs"], cert["witness"]
+    abar = wit.get("abar", {"exp": 0, "values": []})
+    centre = wit.get("dp_centre", {"exp": 0, "values": []})
+    rank = wit.get("rank_one", {"exp": 0, "a": [], "b": []})
+    eps = wit.get("eps", {"exp": 0, "values": []})
+    return (f"{{| w_direct := {COQ_DIRECT[knobs['direct_path']]};\n"
+            f"    w_attention := {COQ_ATTENTION[knobs['attention']]};\n"
+            f"    w_error := {COQ_ERROR[knobs['attention_error']]};\n"
+            f"    w_gaps := {_coq_list(wit['gaps'])};\n"
+            f"    w_abar_exp := {int(abar['exp'])};\n"
+            f"    w_abar := {_coq_list(abar['values'])};\n"
+            f"    w_dp_centre_exp := {int(centre['exp'])};\n"
+            f"    w_dp_centre := {_coq_list(centre['values'])};\n"
+            f"    w_rank_exp := {int(rank['exp'])};\n"
+            f"    w_rank_a := {_coq_list(rank['a'])};\n"
+            f"    w_rank_b := {_coq_list(rank['b'])};\n"
+            f"    w_eps_exp := {int(eps['exp'])};\n"
+            f"    w_eps := {_coq_list(eps['values'])} |}}")
+
+
 def coq_tensor(t: DyadicTensor) -> str:
     rows = ";\n      ".join("[" + "; ".join(str(int(m)) for m in row) + "]" for row in t.mantissas)
     return f"{{| mantissas := [\n      {rows}];\n    exponent := {t.exponent} |}}"
 
 
-def render_instance(weights: ModelWeights, strategy: str, claim: int, name: str) -> str:
-    """The text of a Coq instance file for these weights, strategy and claimed count."""
+def render_instance(weights: ModelWeights, strategy: str, claim: int, name: str, witness: str | None = None) -> str:
+    """The text of a Coq instance file for these weights, strategy and claimed count (for a
+    subcubic strategy, ``witness`` is the Coq [sc_witness] record, coq_subcubic_witness)."""
     c = weights.config
     tensors = {k: dyadic_from_float32(a) for k, a in weights.tensors().items()}
     # The Coq record fields carry the certificate's tensor names (Model.v, record model).
     tensor_lines = ";\n".join(f"  {k} := {coq_tensor(tensors[k])}" for k in WEIGHT_NAMES)
+    wit_def, apply = "", ""
     if strategy == "brute-force":
-        module, sound = "BruteForce", "brute_force_sound"
+        module, apply = "BruteForceSound", "apply brute_force_sound."
+    elif strategy == "cubic":
+        module, apply = "CubicSound", "apply cubic_sound."
     else:
-        module, sound = "Cubic", "cubic_sound"
+        if witness is None:
+            raise CoqExportError(f"{strategy}: a subcubic instance needs its witness")
+        module, apply = "SubcubicSound", f"apply (subcubic_sound _ {name}_witness)."
+        wit_def = f"\nDefinition {name}_witness : sc_witness :=\n  {witness}.\n"
     return f"""(* Generated by `compact-proofs export-coq` (extract/coq_export.py); do not edit.
    Model: d_vocab={c.d_vocab} n_ctx={c.n_ctx} d_model={c.d_model} d_head={c.d_head},
    weights sha256 {weights_sha256(weights)} (certificates/FORMAT.md encoding).
    Strategy: {strategy}. The theorem below is closed by running the Coq checker
-   ({module}.v) in the kernel; its statement is Model.at_least_correct. *)
+   (proved sound in {module}.v) in the kernel; its statement is Model.certified_accuracy
+   (the model is well formed and at least N sequences are correct). *)
 
 From Coq Require Import ZArith NArith List.
-From CompactProofs Require Import Model {module}.
+From CompactProofs Require Import Model {"Subcubic " if wit_def else ""}{module}.
 Import ListNotations.
 Open Scope Z_scope.
 
@@ -94,19 +161,23 @@ Definition {name}_model : model := {{|
   d_vocab := {c.d_vocab}; n_ctx := {c.n_ctx}; d_model := {c.d_model}; d_head := {c.d_head};
 {tensor_lines}
 |}}.
-
+{wit_def}
 Definition {name}_claim : N := {claim}%N.
 
-Theorem {name}_accuracy : at_least_correct {name}_model (N.to_nat {name}_claim).
-Proof. apply {sound}. vm_cast_no_check (eq_refl true). Qed.
+Theorem {name}_accuracy : certified_accuracy {name}_model (N.to_nat {name}_claim).
+Proof. {apply} vm_cast_no_check (eq_refl true). Qed.
 """
 
 
 def export_instance(weights: ModelWeights, strategy: str, out_path: str | Path, name: str | None = None) -> Path:
     """Write a Coq instance file for ``weights`` proving ``at_least_correct`` with the claim
     computed by ``strategy`` (see the module docstring); returns the path written."""
-    if strategy not in STRATEGIES:
+    variant = strategy.split(":", 1)[1] if strategy.startswith("subcubic:") else None
+    if strategy not in STRATEGIES[:2] and variant is None:
         raise CoqExportError(f"strategy: expected one of {', '.join(STRATEGIES)}, got {strategy!r}")
+    if variant is not None and variant not in COQ_SUBCUBIC_COVERED:
+        raise CoqExportError(f"strategy: the Coq subcubic checker covers only the variants "
+                             f"{', '.join(COQ_SUBCUBIC_COVERED)}; got {variant!r}")
     out = Path(out_path)
     if out.suffix != ".v" or not _IDENT.match(out.stem):
         raise CoqExportError(f"--out: expected a .v file whose name is a Coq identifier, got {str(out)!r}")
@@ -121,9 +192,12 @@ def export_instance(weights: ModelWeights, strategy: str, out_path: str | Path, 
                 f"{MAX_BRUTE_FORCE_SEQUENCES} sequences, got {c.n_sequences} (use --strategy cubic)"
             )
         claim = float_brute_force_claim(weights)
+        text = render_instance(weights, strategy, claim, name)
+    elif variant is None:
+        text = render_instance(weights, strategy, python_cubic_claim(weights), name)
     else:
-        claim = python_cubic_claim(weights)
-    text = render_instance(weights, strategy, claim, name)
+        cert, claim = python_subcubic_certificate(weights, variant)
+        text = render_instance(weights, strategy, claim, name, coq_subcubic_witness(cert))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     return out

@@ -16,7 +16,15 @@ import numpy as np
 import pytest
 
 from extract.config import ModelConfig
-from extract.coq_export import CoqExportError, export_instance, float_brute_force_claim, render_instance
+from extract.coq_export import (
+    COQ_SUBCUBIC_COVERED,
+    CoqExportError,
+    coq_subcubic_witness,
+    export_instance,
+    float_brute_force_claim,
+    python_subcubic_certificate,
+    render_instance,
+)
 from extract.model import ModelWeights
 from tests.oracle import exact_correct_count, tiny_trained_weights
 
@@ -35,7 +43,8 @@ def built_theories() -> Path:
     """coq/theories compiled (incremental; only the theories, not the committed instances,
     which coq/build.sh builds and checks)."""
     for cmd in (["make", "-C", str(COQ), "Makefile.coq"],
-                ["make", "-C", str(COQ), "-f", "Makefile.coq", "-j2", "theories/BruteForce.vo", "theories/Cubic.vo"]):
+                ["make", "-C", str(COQ), "-f", "Makefile.coq", "-j2", "theories/BruteForceSound.vo", "theories/CubicSound.vo",
+                 "theories/SubcubicSound.vo"]):
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     return COQ
@@ -201,3 +210,132 @@ def test_assumption_check_allows_only_the_real_number_axioms(case, tmp_path):
     assert (res.returncode == 0) == allowed, res.stdout + res.stderr
     if not allowed:
         assert "disallowed assumption" in res.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# The subcubic checker (coq/theories/Subcubic.v, SubcubicSound.v)
+
+BEST = "max_diff_exact/mean+diff/exact_EQKE+max_diff_exact"
+DEFAULT = "mean_query+max_diff/mean+diff/max_diff"
+COMMITTED_SUBCUBIC = {"Showcase_subcubic_best": BEST, "Showcase_subcubic_default": DEFAULT}
+# Every direct-path mode, both attention modes and both error modes the Coq checker covers.
+SAMPLE_VARIANTS = (BEST, DEFAULT, "svd_query+max_diff/per-query/max_diff", "max_diff/mean+diff/exact_EQKE+max_diff_exact",
+                   "global_max_diff_exact/per-query/max_diff", "max_diff_exact/per-query/max_diff")
+
+
+def claim_of(text: str, name: str) -> int:
+    return int(text.split(f"{name}_claim : N := ")[1].split("%N")[0])
+
+
+def mutated_gaps(cert: dict, value: int) -> dict:
+    """The certificate with every gap set to ``value`` (gap 0 would make top = m: out of range)."""
+    wit = dict(cert["witness"])
+    wit["gaps"] = [[[value for _ in row] for row in plane] for plane in wit["gaps"]]
+    return {**cert, "witness": wit}
+
+
+def mutated_eps(cert: dict) -> dict:
+    """The certificate with every claimed error bound eps[q] set to 0 (below any true bound)."""
+    wit = dict(cert["witness"])
+    wit["eps"] = {**wit["eps"], "values": [0 for _ in wit["eps"]["values"]]}
+    return {**cert, "witness": wit}
+
+
+@pytest.fixture(scope="module")
+def tiny_sub() -> ModelWeights:
+    return tiny_trained_weights(ModelConfig(d_vocab=8, n_ctx=3, d_model=6, d_head=5), seed=1, steps=300)
+
+
+@pytest.mark.coq
+@coq
+@pytest.mark.parametrize("variant", SAMPLE_VARIANTS)
+def test_subcubic_instances_build_with_the_python_subcubic_count(built_theories, tiny_sub, tmp_path, variant):
+    # Covered variants: the instance claiming the Python checker's count builds, and no
+    # claim above the true count does.
+    assert variant in COQ_SUBCUBIC_COVERED
+    name = "S" + str(COQ_SUBCUBIC_COVERED.index(variant))
+    out = export_instance(tiny_sub, "subcubic:" + variant, tmp_path / f"{name}.v")
+    cert, count = python_subcubic_certificate(tiny_sub, variant)
+    assert claim_of(out.read_text(), name) == count <= exact_correct_count(tiny_sub)
+    res = coq_builds(out)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    bad = tmp_path / f"{name}Over.v"
+    bad.write_text(render_instance(tiny_sub, "subcubic:" + variant, exact_correct_count(tiny_sub) + 1,
+                                   f"{name}Over", coq_subcubic_witness(cert)))
+    res = coq_builds(bad)
+    assert res.returncode != 0 and REJECTED in res.stdout + res.stderr
+
+
+@pytest.mark.coq
+@coq
+@pytest.mark.parametrize("variant", [BEST, DEFAULT])
+@pytest.mark.parametrize("mutation", ["gap 0", "gap 9", "eps 0"])
+def test_subcubic_mutated_witness_fails_to_build(built_theories, tiny_sub, tmp_path, variant, mutation):
+    # gap 0 (top = m, outside the range the proof covers) and gap v + 1 (top < 0) leave only
+    # the all-max cases; eps = 0 (max_diff) fails the (RD) test for every query: the original
+    # claim, above what is left, no longer builds.
+    cert, count = python_subcubic_certificate(tiny_sub, variant)
+    assert count > tiny_sub.config.d_vocab
+    if mutation == "eps 0":
+        if "eps" not in cert["witness"]:
+            pytest.skip("no eps in this variant's witness")
+        bad = mutated_eps(cert)
+    else:
+        bad = mutated_gaps(cert, int(mutation.split()[1]))
+    name = "Mut" + mutation.replace(" ", "")
+    path = tmp_path / f"{name}.v"
+    path.write_text(render_instance(tiny_sub, "subcubic:" + variant, count, name, coq_subcubic_witness(bad)))
+    res = coq_builds(path)
+    assert res.returncode != 0 and REJECTED in res.stdout + res.stderr
+
+
+def test_export_rejects_subcubic_variants_not_proved_in_coq(tmp_path):
+    w = ModelWeights.random(TINY, seed=0)
+    with pytest.raises(CoqExportError, match="covers only"):
+        export_instance(w, "subcubic:mean_query+max_diff/mean+diff/svd", tmp_path / "X.v")
+
+
+@pytest.mark.parametrize("name", sorted(COMMITTED_SUBCUBIC))
+def test_committed_subcubic_instances_are_the_export_of_seed_123(name):
+    model = ROOT / "models" / "seed-123.safetensors"
+    if not model.exists():
+        pytest.skip("models/seed-123.safetensors not present (compact-proofs train --seed 123)")
+    from extract.weights import load_model
+
+    w = load_model(model)
+    variant = COMMITTED_SUBCUBIC[name]
+    cert, count = python_subcubic_certificate(w, variant)
+    committed = (COQ / "instances" / f"{name}.v").read_text()
+    assert committed == render_instance(w, "subcubic:" + variant, count, name, coq_subcubic_witness(cert))
+
+
+@pytest.mark.slow
+@pytest.mark.coq
+@coq
+@pytest.mark.parametrize("name", sorted(COMMITTED_SUBCUBIC))
+@pytest.mark.parametrize("mutation", ["over-claim", "gaps", "eps"])
+def test_committed_subcubic_instance_mutations_fail_to_build(built_theories, tmp_path, name, mutation):
+    # The seed-123 instances (about two minutes of CPU each): a claim above the true count,
+    # or the committed claim with every gap set to 0, must not build. (The Coq count can
+    # exceed the Python count -- it tests every arrangement on its own -- so "Python + 1" is
+    # not an over-claim.)
+    model = ROOT / "models" / "seed-123.safetensors"
+    if not model.exists():
+        pytest.skip("models/seed-123.safetensors not present (compact-proofs train --seed 123)")
+    from extract.weights import load_model
+
+    w = load_model(model)
+    variant = COMMITTED_SUBCUBIC[name]
+    cert, count = python_subcubic_certificate(w, variant)
+    if mutation == "over-claim":
+        text = render_instance(w, "subcubic:" + variant, exact_correct_count(w) + 1, "Mut", coq_subcubic_witness(cert))
+    elif mutation == "gaps":
+        text = render_instance(w, "subcubic:" + variant, count, "Mut", coq_subcubic_witness(mutated_gaps(cert, 0)))
+    else:
+        if "eps" not in cert["witness"]:
+            pytest.skip("no eps in this variant's witness")
+        text = render_instance(w, "subcubic:" + variant, count, "Mut", coq_subcubic_witness(mutated_eps(cert)))
+    path = tmp_path / "Mut.v"
+    path.write_text(text)
+    res = coq_builds(path, timeout=900)
+    assert res.returncode != 0 and REJECTED in res.stdout + res.stderr

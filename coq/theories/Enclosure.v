@@ -148,3 +148,64 @@ Proof.
   unfold F.toR. simpl in Hy. destruct (F.toX u) as [|r] eqn:Eu; [discriminate|].
   simpl. destruct (F.toX l); tauto.
 Qed.
+
+(** The lower end of an interval, as a degenerate interval, and as a real. *)
+Definition bot (J : I.type) : I.type := Float.Ibnd (I.lower J) (I.lower J).
+Definition bot_real (J : I.type) : R := F.toR (I.lower J).
+Definition has_bot (J : I.type) : bool := F.real (I.lower J).
+
+Lemma encl_bot (J : I.type) : has_bot J = true -> encl (bot J) (bot_real J).
+Proof.
+  unfold has_bot, bot, bot_real, encl. intros H. rewrite F.real_correct in H.
+  unfold F.toR. simpl. destruct (F.toX (I.lower J)) as [|r]; [discriminate|]. simpl. lra.
+Qed.
+
+Lemma bot_le (J : I.type) (y : R) : has_bot J = true -> encl J y -> bot_real J <= y.
+Proof.
+  unfold has_bot, bot_real, encl. intros H Hy. rewrite F.real_correct in H.
+  destruct J as [|l u]; [simpl in H; discriminate|]. simpl in H |- *.
+  unfold F.toR. simpl in Hy. destruct (F.toX l) as [|r] eqn:El; [discriminate|].
+  simpl. destruct (F.toX u); tauto.
+Qed.
+
+(** A positive real, read off an enclosure: [0 - x] is certainly negative. *)
+Lemma encl_is_positive xi x : encl xi x -> is_negative (I.sub prec I.zero xi) = true -> 0 < x.
+Proof.
+  intros Hx Hn. apply (encl_is_negative _ (0 - x)) in Hn; [lra|].
+  apply encl_sub; [apply encl_zero | exact Hx].
+Qed.
+
+(** ** Running hulls *)
+
+(** [scan acc l]: element j is the hull of [acc] and the first j+1 elements of [l]. *)
+Fixpoint scan (acc : I.type) (l : list I.type) : list I.type :=
+  match l with
+  | nil => nil
+  | cons a l' => let acc' := I.join acc a in cons acc' (scan acc' l')
+  end.
+
+Lemma encl_scan_acc (l : list I.type) : forall (acc : I.type) (j : nat) (y : R),
+  (j < length l)%nat -> encl acc y -> encl (List.nth j (scan acc l) I.nai) y.
+Proof.
+  induction l as [|a l IH]; intros acc j y Hj Hy; simpl in Hj; [lia|].
+  simpl. destruct j as [|j].
+  - apply I.join_correct. left. exact Hy.
+  - apply IH; [lia|]. apply I.join_correct. left. exact Hy.
+Qed.
+
+Lemma encl_scan (l : list I.type) : forall (acc : I.type) (j i : nat) (y : R),
+  (j < length l)%nat -> (i <= j)%nat -> encl (List.nth i l I.nai) y -> encl (List.nth j (scan acc l) I.nai) y.
+Proof.
+  induction l as [|a l IH]; intros acc j i y Hj Hi Hy; simpl in Hj; [lia|].
+  simpl. destruct i as [|i].
+  - simpl in Hy. destruct j as [|j].
+    + apply I.join_correct. right. exact Hy.
+    + apply encl_scan_acc; [lia|]. apply I.join_correct. right. exact Hy.
+  - destruct j as [|j]; [lia|]. simpl in Hy. apply IH with (i := i); [lia | lia | exact Hy].
+Qed.
+
+Lemma scan_length (l : list I.type) (acc : I.type) : List.length (scan acc l) = List.length l.
+Proof. revert acc. induction l as [|a l IH]; intros acc; simpl; [reflexivity|]. rewrite IH. reflexivity. Qed.
+
+Lemma encl_abs xi x : encl xi x -> encl (I.abs xi) (Rabs x).
+Proof. intros Hx. exact (I.abs_correct xi (Xreal x) Hx). Qed.

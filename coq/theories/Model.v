@@ -7,7 +7,8 @@
     Conventions (matching semantics.md):
     - a weight tensor is stored as integer mantissas and one power-of-two exponent,
       entry (i, j) denotes the exact real [mantissa(i, j) * 2 ^ exponent];
-      indices out of range read as 0;
+      indices out of range read as 0, and [well_formed] (below) says that no index the
+      definitions use is out of range: every tensor has its declared rows x cols;
     - matrices are functions [nat -> nat -> R]; [mmul k A B] is the product whose
       inner dimension is [k];
     - the last position's residual stream is [E_q = E + P[n-1]];
@@ -33,6 +34,21 @@ Record model := mk_model {
   W_O : tensor;   (* d_head x d *)
   W_U : tensor    (* d x v *)
 }.
+
+(** [T] has exactly [r] rows of exactly [c] mantissas each. *)
+Definition has_shape (r c : nat) (T : tensor) : Prop :=
+  length (mantissas T) = r /\ Forall (fun row => length row = c) (mantissas T).
+
+(** Every tensor has the shape its field comment declares (v = d_vocab, n = n_ctx,
+    d = d_model), so every entry the definitions below read is a stored mantissa. *)
+Definition well_formed (M : model) : Prop :=
+  has_shape (d_vocab M) (d_model M) (W_E M) /\
+  has_shape (n_ctx M) (d_model M) (W_pos M) /\
+  has_shape (d_model M) (d_head M) (W_Q M) /\
+  has_shape (d_model M) (d_head M) (W_K M) /\
+  has_shape (d_model M) (d_head M) (W_V M) /\
+  has_shape (d_head M) (d_model M) (W_O M) /\
+  has_shape (d_model M) (d_vocab M) (W_U M).
 
 (** ** Finite sums and matrix products *)
 
@@ -101,5 +117,9 @@ Definition valid_seq (t : list nat) : Prop :=
 Definition at_least_correct (N : nat) : Prop :=
   exists l : list (list nat),
     NoDup l /\ (N <= length l)%nat /\ Forall (fun t => valid_seq t /\ correct t) l.
+
+(** What every instance theorem states: the model is well formed (so no read above falls
+    outside a tensor) and at least [N] sequences are correct. *)
+Definition certified_accuracy (N : nat) : Prop := well_formed M /\ at_least_correct N.
 
 End Paths.

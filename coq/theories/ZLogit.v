@@ -86,26 +86,3 @@ Proof.
 Qed.
 
 End Exact.
-
-(** ** What both checkers start from *)
-
-(** A checker computes its count from the path matrices as intervals (for the scores) and
-    the logit paths exactly (for h), both from [compute_zpaths M]; [run_check] accepts a claim
-    when the dimensions are positive and the count reaches it. *)
-Definition run_check (M : model) (count : ipaths -> zlogits -> N) (claim : N) : bool :=
-  andb (andb (Nat.ltb 0 (n_ctx M)) (Nat.ltb 0 (d_head M)))
-       (let ZP := compute_zpaths M in N.leb claim (count (ipaths_of M ZP) (zlogits_of ZP))).
-
-(** An accepted claim comes with inputs satisfying what the checkers' soundness lemmas assume. *)
-Lemma run_check_inputs (M : model) (count : ipaths -> zlogits -> N) (claim : N) :
-  run_check M count claim = true ->
-  exists IP L, (0 < n_ctx M)%nat /\ (0 < d_head M)%nat /\ paths_enclosed M IP /\ zh_spec M L /\
-               (claim <= count IP L)%N.
-Proof.
-  unfold run_check. intros H. apply andb_prop in H as [H HN]. apply andb_prop in H as [Hn Hdh].
-  apply Nat.ltb_lt in Hn, Hdh. apply N.leb_le in HN.
-  pose proof (compute_zpaths_correct M Hn) as HZP.
-  exists (ipaths_of M (compute_zpaths M)), (zlogits_of (compute_zpaths M)).
-  split; [exact Hn|]. split; [exact Hdh|]. split; [apply ipaths_of_correct, HZP|].
-  split; [apply zlogits_of_spec, HZP | exact HN].
-Qed.

@@ -7,7 +7,9 @@ proved: the checkers, the enclosures and the soundness theorems are later steps.
 
 Conventions (matching docs/semantics.md and Model.v):
 - a weight tensor is stored as integer mantissas and one power-of-two exponent; entry (i, j)
-  denotes the exact real `mantissa(i, j) * 2 ^ exponent`; indices out of range read as 0;
+  denotes the exact real `mantissa(i, j) * 2 ^ exponent`; indices out of range read as 0, and
+  `well_formed` (below) says that no index the definitions use is out of range: every tensor
+  has its declared rows x cols;
 - matrices are functions `ℕ → ℕ → ℝ`; `mmul k A B` is the product whose inner dimension is `k`;
 - the last position's residual stream is `E_q = E + P[n-1]`;
 - scores are divided by `Real.sqrt d_head`; the softmax runs over all n positions;
@@ -66,6 +68,22 @@ structure model where
   W_O : tensor
   /-- unembedding, d x v. -/
   W_U : tensor
+
+/-- `T` has exactly `r` rows of exactly `c` mantissas each.
+Coq: `length (mantissas T) = r /\ Forall (fun row => length row = c) (mantissas T)`. -/
+def has_shape (r c : ℕ) (T : tensor) : Prop :=
+  T.mantissas.length = r ∧ ∀ row ∈ T.mantissas, row.length = c
+
+/-- Every tensor has the shape its field comment declares (v = `d_vocab`, n = `n_ctx`,
+d = `d_model`), so every entry the definitions below read is a stored mantissa. -/
+def well_formed (M : model) : Prop :=
+  has_shape M.d_vocab M.d_model M.W_E ∧
+  has_shape M.n_ctx M.d_model M.W_pos ∧
+  has_shape M.d_model M.d_head M.W_Q ∧
+  has_shape M.d_model M.d_head M.W_K ∧
+  has_shape M.d_model M.d_head M.W_V ∧
+  has_shape M.d_head M.d_model M.W_O ∧
+  has_shape M.d_model M.d_vocab M.W_U
 
 /-! ## Finite sums and matrix products -/
 
@@ -179,6 +197,10 @@ least `N` valid sequences, each of them correct. -/
 def at_least_correct (M : model) (N : ℕ) : Prop :=
   ∃ l : List (List ℕ), l.Nodup ∧ N ≤ l.length ∧ ∀ t ∈ l, valid_seq M t ∧ correct M t
 
+/-- What every instance theorem states: the model is well formed (so no read above falls
+outside a tensor) and at least `N` sequences are correct. -/
+def certified_accuracy (M : model) (N : ℕ) : Prop := well_formed M ∧ at_least_correct M N
+
 end Paths
 
 end
@@ -194,6 +216,8 @@ Record tensor / mk_tensor               structure tensor / tensor.mk_tensor
 entry                                   entry  (IZR -> Int.cast, powerRZ 2 -> zpow on ℝ,
                                                 nth -> List.getD)
 Record model / mk_model                 structure model / model.mk_model (same 11 fields)
+has_shape                               has_shape (Forall -> ∀ row ∈ _, ...)
+well_formed                             well_formed
 rsum (Fixpoint)                         rsum (structural recursion, same equations)
 matrix (Definition)                     matrix (abbrev)
 mmul                                    mmul
@@ -211,5 +235,6 @@ correct                                 correct
 valid_seq                               valid_seq (Forall -> ∀ a ∈ t, ...)
 at_least_correct                        at_least_correct (NoDup -> List.Nodup,
                                                           Forall -> ∀ t ∈ l, ...)
+certified_accuracy                      certified_accuracy
 Section Paths / Variable M              section Paths; M an explicit first argument
 -/
