@@ -538,7 +538,8 @@ def export_coq(model: ModelLike, strategy: str, out: str | os.PathLike[str], *, 
                models_dir: str | os.PathLike[str] = DEFAULT_MODELS_DIR) -> Path:
     """Write a Coq instance file ``out`` (``*.v``) whose theorem ``<name>_accuracy`` states that at
     least N sequences are classified correctly, closed by the Coq checker of ``strategy``
-    (``"cubic"``, or ``"brute-force"`` for models with at most 20,000 sequences) running in the
+    (``"cubic"``, ``"brute-force"`` for models with at most 20,000 sequences, or one of the 20
+    subcubic variants docs/coq.md lists, e.g. ``"subcubic:mean_query+max_diff/mean+diff/max_diff"``) running in the
     kernel. Nothing written is trusted: a wrong claim makes the Coq build fail. How to compile
     it: docs/coq.md. Returns the path written."""
     from extract.coq_export import export_instance

@@ -411,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("export-coq", help="write a Coq instance file proving the accuracy theorem for a model")
     e.add_argument("model", help="model file, or seed:S")
-    e.add_argument("--strategy", default="cubic", help="cubic (default) or brute-force (tiny models)")
+    e.add_argument("--strategy", default="cubic", help="cubic (default), brute-force (tiny models) or subcubic:DIRECT/ATTENTION/ERROR (the 20 variants docs/coq.md lists)")
     e.add_argument("--out", type=Path, required=True, help="the .v file to write")
     e.add_argument("--name", default=None, help="Coq module-safe instance name (default from the file name)")
     e.set_defaults(func=cmd_export_coq)
@@ -419,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("prove", help="build a Coq instance with one command: theories, instance, assumptions")
     pr.add_argument("target", metavar="INSTANCE.v|MODEL",
                     help="an instance written by export-coq, or a model (file or seed:S) to export first")
-    pr.add_argument("--strategy", default=None, help="with a model: cubic (default) or brute-force")
+    pr.add_argument("--strategy", default=None, help="with a model: cubic (default), brute-force or a subcubic variant (as export-coq)")
     pr.add_argument("--out", type=Path, default=None, help="with a model: the .v file to write (default out/coq/NAME.v)")
     pr.add_argument("--name", default=None, help="with a model: Coq instance name")
     pr.add_argument("--coq-dir", type=Path, default=None, help="the repository's coq/ folder (default: found)")
