@@ -143,15 +143,22 @@ def reclaim(cert: dict[str, Any], out: Path, failed: CheckOutcome, mode: str) ->
 # The checker protocol
 
 
+def checker_command() -> list[str]:
+    """The command that runs the checker package this process imports, in isolated mode (-I: the
+    current folder, PYTHONPATH and user site-packages cannot put another ``checker`` first)."""
+    root = str(Path(importlib.util.find_spec("checker").origin).parent.parent)  # type: ignore[arg-type]
+    boot = f"import sys; sys.path.insert(0, {root!r}); from checker.cli import main; sys.exit(main(sys.argv[1:]))"
+    return [sys.executable, "-I", "-c", boot]
+
+
 def check_certificate_file(path: Path, mode: str = "subprocess") -> CheckOutcome:
-    """Run the independent checker on ``path``: a fresh ``python -m checker --json`` process, or in-process."""
+    """Run the independent checker on ``path``: a fresh isolated checker process (checker_command), or in-process."""
     if mode == "inprocess":
         return _check_inprocess(path)
     if mode != "subprocess":
         raise SweepError(f"checker mode {mode!r}: expected subprocess or inprocess")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, "-m", "checker", str(path), "--json"],
-                          capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(checker_command() + [str(path), "--json"], capture_output=True, text=True, env=env, check=False)
     try:
         entry = _checker_json_entry(json.loads(proc.stdout))
     except (ValueError, KeyError, TypeError, IndexError) as e:

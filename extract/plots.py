@@ -54,6 +54,8 @@ ATTENTION_MARKERS: dict[str, str] = {"mean+diff": "o", "per-query": "v"}
 FAMILY_STYLE: dict[str, tuple[str, str, str]] = {  # colour, marker, label
     "brute-force": ("black", "*", "brute force"),
     "cubic": ("tab:red", "D", "cubic"),
+    "cubic-sharp": ("tab:brown", "P", "cubic-sharp (not in the paper)"),
+    "refine": ("tab:cyan", "s", "refine, one point per budget (not in the paper)"),
 }
 
 
@@ -203,7 +205,7 @@ def bound_vs_cost_figure(rows: Sequence[dict[str, Any]], title: str | None = Non
     n_models = max((p.models for p in points), default=0)
     for p in sorted(points, key=lambda p: (p.family in FAMILY_STYLE, p.strategy)):
         colour, marker, filled = _style(p)
-        big = p.family in FAMILY_STYLE
+        big = p.family in FAMILY_STYLE and p.family != "refine"  # refine: many points, drawn small with their per-model curves
         ax.errorbar(p.ops_median, p.y_median,
                     yerr=[[p.y_median - p.y_min], [p.y_max - p.y_median]],
                     xerr=[[p.ops_median - p.ops_min], [p.ops_max - p.ops_median]],
@@ -226,6 +228,7 @@ def bound_vs_cost_figure(rows: Sequence[dict[str, Any]], title: str | None = Non
         ax.annotate(f"best subcubic {best.y_median:.3f}\n({best.strategy.partition(':')[2]})", (best.ops_median, best.y_median),
                     textcoords="offset points", xytext=(30, -8), va="top", fontsize=8, zorder=5,
                     arrowprops={"arrowstyle": "-", "color": "0.4", "lw": 0.7})
+    _refine_curves(ax, rows)
     _subcubic_inset(ax, [p for p in points if p.family == "subcubic"])
     ax.set_xscale("log")
     ax.margins(x=0.08)
@@ -252,6 +255,20 @@ def bound_vs_cost_figure(rows: Sequence[dict[str, Any]], title: str | None = Non
             bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9, "edgecolor": "0.7"})
     fig.tight_layout()
     return fig
+
+
+def _refine_curves(ax: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """One thin line per model through its refine points (budget order = ops order): each model's
+    curve of (checker operations, bound) from cubic cost up to its exact count."""
+    ys, _ = plotted_bounds(rows)
+    curves: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
+    for r, y in ys:
+        if r.get("family") == "refine":
+            curves[_model_key(r)].append((int(r["ops"]), y))
+    colour = FAMILY_STYLE["refine"][0]
+    for pts in curves.values():
+        pts.sort()
+        ax.plot([x for x, _ in pts], [y for _, y in pts], color=colour, lw=0.6, alpha=0.35, zorder=1)
 
 
 def _subcubic_inset(ax: Any, points: Sequence[StrategyPoint]) -> None:

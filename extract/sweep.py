@@ -71,7 +71,7 @@ def select_strategies(spec: str) -> list[Strategy]:
             continue
         matches = [s for s in catalogue if s.family == item or s.name == item]
         if not matches:
-            if item == "single-sequence" or item.startswith("subcubic:"):
+            if item in ("single-sequence", "cubic-sharp", "refine") or item.startswith(("subcubic:", "refine:")):
                 matches = [strategy_by_name(item)]
             else:
                 families = sorted({s.family for s in catalogue})
