@@ -171,11 +171,11 @@ def test_soundness_on_larger_trained_models(seed):
 
 
 def test_top_two_returns_largest_its_index_and_second():
-    assert top_two([None, 3, 7, 7, -1]) == (7, 2, 7)
-    assert top_two([5]) == (5, 0, None)
-    assert top_two([None, None]) == (None, -1, None)
+    assert top_two([None, 3, 7, 7, -1], OpCounter()) == (7, 2, 7)
+    assert top_two([5], OpCounter()) == (5, 0, None)
+    assert top_two([None, None], OpCounter()) == (None, -1, None)
     for vals in itertools.product([None, -2, 0, 4], repeat=4):
-        best, arg, second = top_two(list(vals))
+        best, arg, second = top_two(list(vals), OpCounter())
         present = sorted(x for x in vals if x is not None)
         assert best == (present[-1] if present else None)
         assert second == (present[-2] if len(present) >= 2 else None)

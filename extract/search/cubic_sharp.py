@@ -20,10 +20,10 @@ from extract.search import SearchResult
 def float_sharp_count(weights: ModelWeights) -> int:
     """The cubic-sharp count of docs/proofs/cubic_sharp.md evaluated in float64 (a heuristic).
 
-    Pure case (q, m, k, c) at arrangement N: with A(x) = H_q(x) pi(n-1) e(q) + X_N e(m) H_m(x)
-    (H_t(x) = dU[q,x] + dV[t,x] + PVOU*[x]), certified iff at both extreme arrangements
-    A(k) + Y_N e(k) H_k(k) < 0 and max_{x not in {m,k}} A(x) + Y_N e(k) (D + Rx(k)) < 0.
-    The c = 0 cases are decided per x as in the cubic search.
+    Pure case (q, m, k, c) at arrangement N: with H_t(x) = dU[q,x] + dV[t,x] + PVOU*[x],
+    certified iff at both extreme arrangements, for every x != m,
+    pi(n-1) e(q) H_q(x) + X_N e(m) H_m(x) + Y_N e(k) H_k(x) < 0 (the predicate of Lemma 2.3,
+    without the per-x test budget). The c = 0 cases are decided per x and per position.
     """
     fp = float_paths(weights)
     U, V, P = fp.EUPU, fp.EVOU, fp.PVOU
@@ -35,42 +35,27 @@ def float_sharp_count(weights: ModelWeights) -> int:
         pi = np.exp(rho * (fp.EQKP[q] - fp.EQKP[q].max()))
         order = np.argsort(fp.EQKP[q, : n - 1], kind="stable")
         T = pi[: n - 1].sum()
-        wq = pi[n - 1] * e[q]
         for m in range(q, v):
             others = np.arange(v) != m
             pstar = (P - P[:, m : m + 1]).max(axis=0)
             dU = U[q] - U[q, m]
             dV = V - V[:, m : m + 1]
-            # c = 0: the single sequence (m, ..., m, q), exact in x and in positions.
-            if q == m or n >= 2:
+            if q == m or n >= 2:  # c = 0: the single sequence (m, ..., m, q), exact in x and positions
                 seq = [m] * (n - 1) + [q]
-                w = np.array([e[t] * pi[p] for p, t in enumerate(seq)])
-                s = sum(w[p] * (dU + dV[t] + P[p] - P[p, m]) for p, t in enumerate(seq))
+                s = sum(e[t] * pi[p] * (dU + dV[t] + P[p] - P[p, m]) for p, t in enumerate(seq))
                 total += int(bool(np.all(s[others] < 0)))
             cmax = n - 1 if q == m else n - 2
             if cmax < 1:
                 continue
-            D = dU[others].max()
-            Hq = np.where(others, dU + dV[q] + pstar, -np.inf)
-            Hm = np.where(others, dU + dV[m] + pstar, -np.inf)
-            ks = np.arange(m)
-            self_k = dU[:m] + dV[ks, ks] + pstar[:m]
-            Rx = np.full(m, -np.inf)
-            for k in range(m):
-                mask = others.copy()
-                mask[k] = False
-                if mask.any():
-                    Rx[k] = (dV[k] + pstar)[mask].max()
+            H = dU[None, :] + dV[: m + 1] + pstar[None, :]  # [t, x] for t <= m
             for c in range(1, cmax + 1):
                 ok = np.ones(m, dtype=bool)
                 for N in (order[:c], order[n - 1 - c :]):
                     Y = pi[N].sum()
                     X = T - Y
-                    A = wq * Hq + (X * e[m] * Hm if X > 0 else 0.0)
-                    A[m] = -np.inf
-                    top = np.argsort(-A, kind="stable")
-                    rest = np.where(ks == top[0], A[top[1]] if v > 2 else -np.inf, A[top[0]])
-                    ok &= (A[:m] + Y * e[:m] * self_k < 0) & ((rest + Y * e[:m] * (D + Rx) < 0) | np.isneginf(rest))
+                    A = pi[n - 1] * e[q] * H[q] + (X * e[m] * H[m] if X > 0 else 0.0)
+                    tot = A[None, :] + Y * e[:m, None] * H[:m]
+                    ok &= tot[:, others].max(axis=1) < 0
                 total += comb(n - 1, c) * int(ok.sum()) ** c
     return total
 

@@ -17,7 +17,7 @@ from typing import Protocol
 from checker.certificate import Certificate
 from checker.ops import OpCounter
 from checker.paths import exact_paths
-from checker.strategies.cubic_sharp.cases import sharp_cases
+from checker.strategies.cubic_sharp.cases import per_x_budget, sharp_cases
 from checker.validate import expect_object
 
 NAME = "cubic-sharp"
@@ -52,11 +52,15 @@ def cost_bound(header: HeaderLike) -> int:
     test_cubic_sharp.py checks ops <= cost_bound on every model it checks.
     """
     v, n, d, h = header.d_vocab, header.n_ctx, header.d_model, header.d_head
+    pairs = v * (v + 1) // 2
     paths = (v * d + 2 * _matmul_ops(v, d, h) + _matmul_ops(n, d, h) + _matmul_ops(d, h, d) + _matmul_ops(d, d, v)
              + 2 * _matmul_ops(v, d, v) + _matmul_ops(n, d, v) + _matmul_ops(v, h, v) + _matmul_ops(v, h, n))
     tables = 8 * v + v * ((v - 1) + 7 * v) + v * ((n - 1) + 7 * n)
-    pessimise = 2 * n * v * (v - 1) + (v * (v + 1) // 2) * (4 * (v - 1) + 3)
-    per_query = n * n + 8 * n * n
-    per_pair = (2 * n + (v - 1) * (6 * n + 6) + 3 * v + (n - 1) * (18 + v) + 14 * (v - 1)
-                + 2 * (n - 1) * (5 * (v - 1) + 18 * v))
-    return paths + tables + pessimise + v * per_query + (v * (v + 1) // 2) * per_pair
+    pessimise = 2 * n * v * (v - 1) + pairs * (v - 1) + pairs * (3 * (v - 1) + 2)
+    per_query = n * n + 8 * n * n + 2 * n
+    per_pair = (2 + 8 * (v - 1)  # joint terms
+                + 4 * (v - 1) + 2 * n + (v - 1) * (6 * n + 6)  # c = 0: joint test, then exact test
+                + 3 * v + 8 * v  # cubic u(t); per-value caches of the first and second bounds
+                + (n - 1) * ((18 + v) + 14 * v + 2 * (5 * (v - 1) + 4 * v)))  # per c: cubic, first bound, second bound
+    per_x = per_x_budget(v, n) * (1 + 8 * (v - 1))
+    return paths + tables + pessimise + v * per_query + pairs * per_pair + per_x

@@ -32,24 +32,42 @@ from checker.strategies.cubic import (
 IntMatrix = list[list[int]]
 
 
+@dataclass
+class Budget:
+    """How many more pure cases may still be given the per-x test (Lemma 2.3, third bound).
+
+    It starts at n v^2 (per_x_budget), so the per-x tests cost at most O(n v^3) operations on any
+    certificate; a case refused by the budget is simply left uncertified (always sound).
+    """
+
+    left: int
+
+
+def per_x_budget(v: int, n: int) -> int:
+    """The number of per-x tests allowed for vocabulary size v and context n (a function of the header only)."""
+    return n * v * v
+
+
 @dataclass(frozen=True)
 class Pessimisations:
     """Section 1 of docs/proofs/cubic_sharp.md, for one max m (integers at scale 2^e0).
 
     pstar[x]  = max_p (PVOU[p,x] - PVOU[p,m])                        (x != m; pstar[m] unused, 0)
+    S[t][x]   = EVOU[t,x] + pstar[x]                                  for t <= m, x != m
     D[q]      = max_{x != m} dU_m[q,x]                                for q <= m
     R[t]      = max_{x != m} (dV_m[t,x] + pstar[x])                   for t <= m
     Rx[t]     = max_{x not in {m,t}} (dV_m[t,x] + pstar[x])           for t < m; None if v = 2
     """
 
     pstar: list[int]
+    S: IntMatrix
     D: list[int]
     R: list[int]
     Rx: list[int | None]
 
 
 def pessimise(m: int, U: IntMatrix, V: IntMatrix, P: IntMatrix, ops: OpCounter) -> Pessimisations:
-    """The pessimised quantities of section 1 for max m (exact integer maxima, top-two per token)."""
+    """The pessimised quantities of section 1 for max m (exact integer maxima, top two per token)."""
     v, n = len(U), len(P)
     others = [x for x in range(v) if x != m]
     pstar = [0] * v
@@ -58,50 +76,80 @@ def pessimise(m: int, U: IntMatrix, V: IntMatrix, P: IntMatrix, ops: OpCounter) 
     ops.add(2 * n * (v - 1))
     D = [max(U[q][x] for x in others) - U[q][m] for q in range(m + 1)]
     ops.add((m + 1) * (v - 1))
+    S: IntMatrix = []
     R: list[int] = []
     Rx: list[int | None] = []
     for t in range(m + 1):
-        row, base = V[t], V[t][m]
-        best, arg, second = None, -1, None  # top two of row[x] + pstar[x] over x != m
-        for x in others:
-            s = row[x] + pstar[x]
-            if best is None or s > best:
-                best, arg, second = s, x, best
-            elif second is None or s > second:
-                second = s
-        ops.add(3 * (v - 1))  # one add, at most two comparisons per x
-        assert best is not None  # v >= 2 (certificate loader)
-        R.append(best - base)
+        row = V[t]
+        srow = [0 if x == m else row[x] + pstar[x] for x in range(v)]
+        ops.add(v - 1)
+        best, arg, second = top_two([None if x == m else srow[x] for x in range(v)], ops)
+        S.append(srow)
+        R.append(best - row[m])  # type: ignore[operator]  # v >= 2: best exists
         excl = second if arg == t else best
-        Rx.append(None if excl is None else excl - base)
-        ops.add(3)
-    return Pessimisations(pstar=pstar, D=D, R=R, Rx=Rx)
+        Rx.append(None if excl is None else excl - row[m])
+        ops.add(2)
+    return Pessimisations(pstar=pstar, S=S, D=D, R=R, Rx=Rx)
 
 
-def top_two(values: list[int | None]) -> tuple[int | None, int, int | None]:
-    """(largest, its index, second largest) of the non-None entries (None where there are too few)."""
+def top_two(values: list[int | None], ops: OpCounter) -> tuple[int | None, int, int | None]:
+    """(largest, its index, second largest) of the non-None entries (None where there are too few).
+
+    Comparisons counted as performed (one or two per entry).
+    """
     best, arg, second = None, -1, None
+    done = 0
     for i, s in enumerate(values):
         if s is None:
             continue
+        done += 1
         if best is None or s > best:
             best, arg, second = s, i, best
-        elif second is None or s > second:
+            continue
+        done += 1
+        if second is None or s > second:
             second = s
+    ops.add(done)
     return best, arg, second
 
 
-def sharp_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
-    """Decide every case of the cubic split with the sharp pure-case test (Theorem 4.1 of the proof).
+def joint_terms(q: int, m: int, Uq: list[int], V: IntMatrix, pes: Pessimisations, wq: tuple[int, int],
+                em: tuple[int, int], ops: OpCounter) -> tuple[list[int], list[int]]:
+    """alpha[x] >= pi_q(n-1) e_q(q) H_q(x) 2^2F and beta[x] >= e_q(m) H_m(x) 2^F (Lemma 2.2), x != m, as integers.
 
-    The returned CubicCases has the cubic strategy's keys and count formula (section 5); the
-    sets values[(q, m, c)] are the sets S#_{q,m,c} of section 3, which contain the cubic sets
-    (Lemma 3.2): a value the cubic threshold test certifies is not re-tested.
+    H_t(x) = dU_m[q,x] + dV_m[t,x] + pstar[x] = (U[q,x] + S[t][x]) - (U[q,m] + V[t,m]), exact.
+    wq = (Elo_q(q) Plo_q(n-1), Ehi_q(q) Phi_q(n-1)) encloses the query slot's weight at scale
+    2^-2F; em = (Elo_q(m), Ehi_q(m)). Entries at x = m are 0 and never used.
+    """
+    v = len(Uq)
+    Sq, Sm = pes.S[q], pes.S[m]
+    cq, cm = Uq[m] + V[q][m], Uq[m] + V[m][m]
+    ops.add(2)
+    alpha, beta = [0] * v, [0] * v
+    for x in range(v):
+        if x == m:
+            continue
+        alpha[x] = mulup(Uq[x] + Sq[x] - cq, wq[0], wq[1])
+        beta[x] = mulup(Uq[x] + Sm[x] - cm, em[0], em[1])
+    ops.add(8 * (v - 1))
+    return alpha, beta
+
+
+def sharp_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
+    """Decide every case of the cubic split with the sharp tests (Theorem 5.1 of the proof).
+
+    The returned CubicCases has the cubic strategy's keys and count formula (section 5). The
+    c = 0 cases are decided first by the cheap joint test (Lemma 4.1) and, where it fails, by
+    the cubic strategy's exact test (cubic.md Lemma 6.1); the first implies the second, so
+    zero equals the cubic strategy's (Lemma 4.2). The sets values[(q, m, c)] are the sets
+    S#_{q,m,c} of section 3, which contain the cubic sets (Lemma 3.2): a value the cubic
+    threshold test certifies is not re-tested.
     """
     U, V, P = common_scale(paths.EUPU, paths.EVOU, paths.PVOU)
     v, n = len(U), len(P)
     Elo, Ehi, Plo, Phi, _ = exp_tables(paths, d_head, ops)
     pes = [pessimise(m, U, V, P, ops) for m in range(v)]
+    budget = Budget(per_x_budget(v, n))
     zero: dict[tuple[int, int], bool] = {}
     values: dict[tuple[int, int, int], tuple[int, ...]] = {}
     for q in range(v):
@@ -109,23 +157,25 @@ def sharp_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
         sums = position_sums(order, Plo[q], Phi[q], ops)
         pq_lo, pq_hi = Plo[q][n - 1], Phi[q][n - 1]
         Elo_q, Ehi_q, Uq = Elo[q], Ehi[q], U[q]
+        wq = (Elo_q[q] * pq_lo, Ehi_q[q] * pq_hi)
+        tlo, thi = sum(Plo[q][: n - 1]), sum(Phi[q][: n - 1])  # all non-query positions (the c = 0 arrangement)
+        ops.add(2 + 2 * max(n - 2, 0))
         for m in range(q, v):
-            # c = 0: the single sequence (m, ..., m, q), decided exactly in x (cubic.md Lemma 6.1).
+            pm = pes[m]
+            alpha, beta = joint_terms(q, m, Uq, V, pm, wq, (Elo_q[m], Ehi_q[m]), ops)
             if q == m or n >= 2:
-                wlo = [Elo_q[m] * Plo[q][p] for p in range(n - 1)] + [Elo_q[q] * pq_lo]
-                whi = [Ehi_q[m] * Phi[q][p] for p in range(n - 1)] + [Ehi_q[q] * pq_hi]
-                ops.add(2 * n)
-                zero[(q, m)] = zero_case(q, m, U, V, P, wlo, whi, ops)
+                zero[(q, m)] = zero_joint(m, alpha, beta, tlo, thi, ops) or zero_exact(q, m, U, V, P, Elo_q, Ehi_q, Plo[q], Phi[q], ops)
             cmax = n - 1 if q == m else n - 2
             if cmax < 1:
                 continue
-            pm = pes[m]
             Dmq = pm.D[q]
             # Cubic test (cubic.md Lemmas 5.2-5.4): u(t) = mulup(D + R(t), Elo, Ehi).
             u = [mulup(Dmq + pm.R[t], Elo_q[t], Ehi_q[t]) for t in range(m + 1)]
             ops.add(3 * (m + 1))
             uq, um = u[q], u[m]
-            joint: tuple[list[int], list[int]] | None = None  # alpha, beta of section 2, built on first need
+            self_u: dict[int, int] = {}  # k -> mulup(H_k(k), Elo, Ehi): first sharp bound's k factor
+            other_u: dict[int, int | None] = {}  # k -> mulup(D + Rx(k), Elo, Ehi): second bound's
+            each_u: dict[int, list[int]] = {}  # k -> [mulup(H_k(x), Elo, Ehi) for x]: third bound's
             for c in range(1, cmax + 1):
                 taus = []
                 for o in ("lo", "hi"):
@@ -140,64 +190,105 @@ def sharp_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
                     cubic_ok = [tau is None or u[k] < tau for k in range(m)]
                     ops.add(len(finite) + m)
                 failing = [k for k in range(m) if not cubic_ok[k]]
-                if not failing:
-                    values[(q, m, c)] = tuple(range(m))
-                    continue
-                if joint is None:
-                    joint = joint_terms(q, m, Uq, V, pm.pstar, (Elo_q[q], Ehi_q[q], pq_lo, pq_hi), (Elo_q[m], Ehi_q[m]), ops)
-                passed = set(k for k in range(m) if cubic_ok[k])
-                alpha, beta = joint
-                for o in ("lo", "hi"):
-                    xlo, xhi, ylo, yhi = sums[(c, o)]
-                    # F_o(x) >= bound of the query slot + max copies at competitor x (Lemma 2.2).
-                    F: list[int | None] = [None if x == m else alpha[x] + mulup(beta[x], xlo, xhi) for x in range(v)]
-                    ops.add(3 * (v - 1))
-                    best, arg, second = top_two(F)
-                    ops.add(2 * (v - 1))
-                    still = []
-                    for k in failing:
-                        # x = k: the k copies exactly (Lemma 2.1, first bound).
-                        self_k = Uq[k] - Uq[m] + V[k][k] - V[k][m] + pm.pstar[k]
-                        Fk = F[k]
-                        assert Fk is not None
-                        b1 = Fk + mulup(mulup(self_k, Elo_q[k], Ehi_q[k]), ylo, yhi)
-                        ops.add(10)
-                        if b1 >= 0:
-                            continue
-                        # x not in {m, k}: the k copies by D + Rx(k) (Lemma 2.1, second bound).
-                        rest = second if arg == k else best
-                        rx = pm.Rx[k]
-                        if rest is not None and rx is not None:
-                            b2 = rest + mulup(mulup(Dmq + rx, Elo_q[k], Ehi_q[k]), ylo, yhi)
-                            ops.add(8)
-                            if b2 >= 0:
-                                continue
-                        still.append(k)
-                    failing = still
-                    if not failing:
-                        break
-                passed.update(failing)
+                passed = [k for k in range(m) if cubic_ok[k]]
+                if failing:
+                    passed += sharp_tests(q, m, c, failing, alpha, beta, sums, Uq, V, pm, Elo_q, Ehi_q, self_u, other_u, each_u, budget, ops)
                 values[(q, m, c)] = tuple(sorted(passed))
     return CubicCases(n_ctx=n, zero=zero, values=values)
 
 
-def joint_terms(q: int, m: int, Uq: list[int], V: IntMatrix, pstar: list[int], wq: tuple[int, int, int, int],
-                em: tuple[int, int], ops: OpCounter) -> tuple[list[int], list[int]]:
-    """alpha[x] >= pi_q(n-1) e_q(q) H_q(x) and beta[x] >= e_q(m) H_m(x) (section 2), x != m, as integers.
-
-    H_t(x) = dU_m[q,x] + dV_m[t,x] + pstar[x]; alpha carries two enclosure factors (scale 2^-2F),
-    beta one (the position factor X is applied per arrangement). Entries at x = m are 0, unused.
-    """
-    Elo_q, Ehi_q, pq_lo, pq_hi = wq
-    Elo_m, Ehi_m = em
-    v = len(Uq)
-    Vq, Vm = V[q], V[m]
-    alpha, beta = [0] * v, [0] * v
-    for x in range(v):
+def zero_joint(m: int, alpha: list[int], beta: list[int], tlo: int, thi: int, ops: OpCounter) -> bool:
+    """Lemma 4.1: (m, ..., m, q) is correct if alpha[x] + mulup(beta[x], tlo, thi) < 0 for every x != m."""
+    for x in range(len(alpha)):
         if x == m:
             continue
-        du = Uq[x] - Uq[m] + pstar[x]
-        alpha[x] = mulup(mulup(du + Vq[x] - Vq[m], Elo_q, Ehi_q), pq_lo, pq_hi)
-        beta[x] = mulup(du + Vm[x] - Vm[m], Elo_m, Ehi_m)
-    ops.add(14 * (v - 1))
-    return alpha, beta
+        ops.add(4)
+        if alpha[x] + mulup(beta[x], tlo, thi) >= 0:
+            return False
+    return True
+
+
+def zero_exact(q: int, m: int, U: IntMatrix, V: IntMatrix, P: IntMatrix, Elo_q: list[int], Ehi_q: list[int],
+               Plo_q: list[int], Phi_q: list[int], ops: OpCounter) -> bool:
+    """cubic.md Lemma 6.1 (the cubic strategy's own c = 0 test, imported): positions and x exact."""
+    n = len(P)
+    wlo = [Elo_q[m] * Plo_q[p] for p in range(n - 1)] + [Elo_q[q] * Plo_q[n - 1]]
+    whi = [Ehi_q[m] * Phi_q[p] for p in range(n - 1)] + [Ehi_q[q] * Phi_q[n - 1]]
+    ops.add(2 * n)
+    return zero_case(q, m, U, V, P, wlo, whi, ops)
+
+
+def sharp_tests(q: int, m: int, c: int, failing: list[int], alpha: list[int], beta: list[int],
+                sums: dict[tuple[int, str], tuple[int, int, int, int]], Uq: list[int], V: IntMatrix, pm: Pessimisations,
+                Elo_q: list[int], Ehi_q: list[int], self_u: dict[int, int], other_u: dict[int, int | None],
+                each_u: dict[int, list[int]], budget: Budget, ops: OpCounter) -> list[int]:
+    """The values k in ``failing`` whose pure case (q, m, k, c) passes the sharp test (Lemma 2.3).
+
+    First bound (x = k) at both arrangements for every k, then, for the survivors only, the
+    second bound (x not in {m, k}), which needs the maximum of F_o over all competitors.
+    """
+    v = len(alpha)
+    survivors = []
+    for k in failing:
+        if k not in self_u:
+            hk = Uq[k] - Uq[m] + pm.S[k][k] - V[k][m]  # H_k(k) = dU(k) + dV[k,k] + pstar[k]
+            self_u[k] = mulup(hk, Elo_q[k], Ehi_q[k])
+            ops.add(5)
+        ok = True
+        for o in ("lo", "hi"):
+            xlo, xhi, ylo, yhi = sums[(c, o)]
+            ops.add(7)
+            if alpha[k] + mulup(beta[k], xlo, xhi) + mulup(self_u[k], ylo, yhi) >= 0:
+                ok = False
+                break
+        if ok:
+            survivors.append(k)
+    for o in ("lo", "hi"):
+        if not survivors:
+            break
+        xlo, xhi, ylo, yhi = sums[(c, o)]
+        F: list[int | None] = [None if x == m else alpha[x] + mulup(beta[x], xlo, xhi) for x in range(v)]
+        ops.add(3 * (v - 1))
+        best, arg, second = top_two(F, ops)
+        still = []
+        for k in survivors:
+            rest = second if arg == k else best  # max of F_o over x not in {m, k}
+            if k not in other_u:
+                rx = pm.Rx[k]
+                other_u[k] = None if rx is None else mulup(pm.D[q] + rx, Elo_q[k], Ehi_q[k])
+                ops.add(3)
+            ok_u = other_u[k]
+            if rest is not None and ok_u is not None:
+                ops.add(4)
+                if rest + mulup(ok_u, ylo, yhi) >= 0:
+                    if budget.left <= 0:
+                        continue
+                    budget.left -= 1
+                    if not per_x_test(q, m, k, F, ylo, yhi, Uq, V, pm, Elo_q, Ehi_q, each_u, ops):
+                        continue
+            still.append(k)
+        survivors = still
+    return survivors
+
+
+def per_x_test(q: int, m: int, k: int, F: list[int | None], ylo: int, yhi: int, Uq: list[int], V: IntMatrix,
+               pm: Pessimisations, Elo_q: list[int], Ehi_q: list[int], each_u: dict[int, list[int]], ops: OpCounter) -> bool:
+    """Third bound of Lemma 2.3: F_o(x) + mulup(mulup(H_k(x), Elo, Ehi), ylo, yhi) < 0 for every x not in {m, k}.
+
+    H_k(x) = dU_m[q,x] + dV_m[k,x] + pstar[x] exact; the k factor is computed once per (q, m, k).
+    """
+    v = len(F)
+    if k not in each_u:
+        ck = Uq[m] + V[k][m]
+        Sk = pm.S[k]
+        each_u[k] = [0 if x == m else mulup(Uq[x] + Sk[x] - ck, Elo_q[k], Ehi_q[k]) for x in range(v)]
+        ops.add(1 + 4 * (v - 1))
+    uk = each_u[k]
+    for x in range(v):
+        fx = F[x]
+        if x == k or fx is None:
+            continue
+        ops.add(4)
+        if fx + mulup(uk[x], ylo, yhi) >= 0:
+            return False
+    return True
