@@ -2,7 +2,7 @@
 
 Claim established by ``check``: the returned number N# is the size of a set of distinct
 sequences each of which is proved correct (Theorem 5.1 of docs/proofs/cubic_sharp.md), and
-N# >= N_cubic, the cubic strategy's count on the same weights (Lemma 3.2). The witness is the
+N# >= N_cubic, the cubic strategy's count on the same weights (also Theorem 5.1). The witness is the
 empty object: every case is recomputed from the weights.
 
 Cost: O(v^2 d) for the path matrices plus O(v^3 n) here (the same class as cubic); every add,
@@ -45,11 +45,12 @@ def _matmul_ops(a: int, k: int, b: int) -> int:
 def cost_bound(header: HeaderLike) -> int:
     """An upper bound on the operations ``check`` counts in ``ops`` for any certificate with this header.
 
-    Counted operations (OpCounter units), worst case: every (q, m, c) case failing the cubic
-    test and every value re-tested at both arrangements. Terms: the path matrices
-    (checker.paths.exact_paths), the exp tables, the pessimisations, the position sorting and
-    sums, and per (q, m) the c = 0 case, the cubic thresholds and the sharp tests. tests/
-    test_cubic_sharp.py checks ops <= cost_bound on every model it checks.
+    Counted operations (OpCounter units), worst case (docs/proofs/cubic_sharp.md section 6):
+    every c = 0 joint test failing, every value failing Test 1 and passing Test 2 (i), every
+    budgeted Test 3 run. Terms: the path matrices (checker.paths.exact_paths), the exp tables,
+    the pessimisations, the position sorting and sums, per (q, m) the c = 0 tests, the cubic
+    thresholds and Test 2, and n v^2 Test-3 runs. O(v^2 d + n v^3). tests/test_cubic_sharp.py
+    checks ops <= cost_bound on every model it checks.
     """
     v, n, d, h = header.d_vocab, header.n_ctx, header.d_model, header.d_head
     pairs = v * (v + 1) // 2

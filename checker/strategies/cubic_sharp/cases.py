@@ -1,11 +1,12 @@
 """The case decisions of the cubic-sharp strategy, with exact integers (docs/proofs/cubic_sharp.md).
 
-The case split, the c = 0 cases, the exp enclosures, the position sums and the count are those
+The case split, the exact c = 0 test, the exp enclosures, the position sums and the count are those
 of the cubic strategy (docs/proofs/cubic.md), imported from checker.strategies.cubic. What
 differs is the test of a pure case (q, m, k, c >= 1): instead of one maximum over the
 competitor x per token, the query slot, the max copies and the direct path are bounded
-*jointly* for each x (F_o(x), section 2 of the proof), and the k copies are bounded exactly at
-x = k and by one maximum over the remaining competitors (Lemmas 2.1-2.3).
+*jointly* for each x (F_o(x), section 3 of the proof), and the k copies are bounded exactly at
+x = k and by one maximum over the remaining competitors (Test 2), or per x (Test 3). Mixed
+non-max values are covered by linearity in each x (Lemma 2.2).
 
 Every integer below is at the common scale 2^e0 (path values) times 2^-F_q per exp factor,
 exactly as in docs/proofs/cubic.md section 5; every sign test is between quantities of one
@@ -34,7 +35,7 @@ IntMatrix = list[list[int]]
 
 @dataclass
 class Budget:
-    """How many more pure cases may still be given the per-x test (Lemma 2.3, third bound).
+    """How many more pure cases may still be given Test 3 (section 3).
 
     It starts at n v^2 (per_x_budget), so the per-x tests cost at most O(n v^3) operations on any
     certificate; a case refused by the budget is simply left uncertified (always sound).
@@ -115,7 +116,7 @@ def top_two(values: list[int | None], ops: OpCounter) -> tuple[int | None, int, 
 
 def joint_terms(q: int, m: int, Uq: list[int], V: IntMatrix, pes: Pessimisations, wq: tuple[int, int],
                 em: tuple[int, int], ops: OpCounter) -> tuple[list[int], list[int]]:
-    """alpha[x] >= pi_q(n-1) e_q(q) H_q(x) 2^2F and beta[x] >= e_q(m) H_m(x) 2^F (Lemma 2.2), x != m, as integers.
+    """alpha[x] >= pi_q(n-1) e_q(q) H_q(x) 2^2F and beta[x] >= e_q(m) H_m(x) 2^F (section 3, Lemma 3.1), x != m, as integers.
 
     H_t(x) = dU_m[q,x] + dV_m[t,x] + pstar[x] = (U[q,x] + S[t][x]) - (U[q,m] + V[t,m]), exact.
     wq = (Elo_q(q) Plo_q(n-1), Ehi_q(q) Phi_q(n-1)) encloses the query slot's weight at scale
@@ -142,7 +143,7 @@ def sharp_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
     c = 0 cases are decided first by the cheap joint test (Lemma 4.1) and, where it fails, by
     the cubic strategy's exact test (cubic.md Lemma 6.1); the first implies the second, so
     zero equals the cubic strategy's (Lemma 4.2). The sets values[(q, m, c)] are the sets
-    S#_{q,m,c} of section 3, which contain the cubic sets (Lemma 3.2): a value the cubic
+    S#_{q,m,c} of section 2, which contain the cubic sets (Corollary 3.3): a value the cubic
     threshold test certifies is not re-tested.
     """
     U, V, P = common_scale(paths.EUPU, paths.EVOU, paths.PVOU)
@@ -173,9 +174,9 @@ def sharp_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
             u = [mulup(Dmq + pm.R[t], Elo_q[t], Ehi_q[t]) for t in range(m + 1)]
             ops.add(3 * (m + 1))
             uq, um = u[q], u[m]
-            self_u: dict[int, int] = {}  # k -> mulup(H_k(k), Elo, Ehi): first sharp bound's k factor
-            other_u: dict[int, int | None] = {}  # k -> mulup(D + Rx(k), Elo, Ehi): second bound's
-            each_u: dict[int, list[int]] = {}  # k -> [mulup(H_k(x), Elo, Ehi) for x]: third bound's
+            self_u: dict[int, int] = {}  # k -> mulup(H_k(k), Elo, Ehi): Test 2 (i)
+            other_u: dict[int, int | None] = {}  # k -> mulup(D + Rx(k), Elo, Ehi): Test 2 (ii)
+            each_u: dict[int, list[int]] = {}  # k -> [mulup(H_k(x), Elo, Ehi) for x]: Test 3
             for c in range(1, cmax + 1):
                 taus = []
                 for o in ("lo", "hi"):
@@ -222,10 +223,11 @@ def sharp_tests(q: int, m: int, c: int, failing: list[int], alpha: list[int], be
                 sums: dict[tuple[int, str], tuple[int, int, int, int]], Uq: list[int], V: IntMatrix, pm: Pessimisations,
                 Elo_q: list[int], Ehi_q: list[int], self_u: dict[int, int], other_u: dict[int, int | None],
                 each_u: dict[int, list[int]], budget: Budget, ops: OpCounter) -> list[int]:
-    """The values k in ``failing`` whose pure case (q, m, k, c) passes the sharp test (Lemma 2.3).
+    """The values k in ``failing`` that Tests 2 and 3 of section 3 sharp-certify for (q, m, c) (Lemma 3.2).
 
-    First bound (x = k) at both arrangements for every k, then, for the survivors only, the
-    second bound (x not in {m, k}), which needs the maximum of F_o over all competitors.
+    Test 2 (i) (x = k) at both arrangements for every k; then, per arrangement and for the
+    survivors only, Test 2 (ii) (x not in {m, k}, which needs the maximum of F_o over all
+    competitors) and, where (ii) fails, Test 3 while the budget lasts.
     """
     v = len(alpha)
     survivors = []
@@ -273,7 +275,7 @@ def sharp_tests(q: int, m: int, c: int, failing: list[int], alpha: list[int], be
 
 def per_x_test(q: int, m: int, k: int, F: list[int | None], ylo: int, yhi: int, Uq: list[int], V: IntMatrix,
                pm: Pessimisations, Elo_q: list[int], Ehi_q: list[int], each_u: dict[int, list[int]], ops: OpCounter) -> bool:
-    """Third bound of Lemma 2.3: F_o(x) + mulup(mulup(H_k(x), Elo, Ehi), ylo, yhi) < 0 for every x not in {m, k}.
+    """Test 3 of section 3: F_o(x) + mulup(mulup(H_k(x), Elo, Ehi), ylo, yhi) < 0 for every x not in {m, k}.
 
     H_k(x) = dU_m[q,x] + dV_m[k,x] + pstar[x] exact; the k factor is computed once per (q, m, k).
     """
