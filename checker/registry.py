@@ -22,6 +22,7 @@ STRATEGY_MODULES: dict[str, str] = {
     "single-sequence": "checker.strategies.single_sequence",
     "brute-force": "checker.strategies.brute_force",
     "cubic": "checker.strategies.cubic",
+    "cubic-sharp": "checker.strategies.cubic_sharp",
     "subcubic": "checker.strategies.subcubic",
     "refine": "checker.strategies.refine",
 }

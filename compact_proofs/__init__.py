@@ -43,7 +43,7 @@ from extract.errors import UserError
 
 if TYPE_CHECKING:  # extract.model loads torch: imported where a model is handled, so check() starts fast
     from extract.model import ModelWeights
-from extract.strategies import Strategy, all_strategies, parse_strategy
+from extract.strategies import Strategy, all_strategies, beyond_paper_strategies, parse_strategy
 
 __all__ = [
     "Checked",
@@ -201,9 +201,9 @@ def _info(s: Strategy) -> StrategyInfo:
 
 
 def strategies() -> list[StrategyInfo]:
-    """The catalogue: brute force, cubic and the 100 subcubic variants (plus any family added to
-    extract/strategies.py), in catalogue order."""
-    return [_info(s) for s in all_strategies()]
+    """The catalogue: the paper's 102 (brute force, cubic and the 100 subcubic variants), then the
+    strategies beyond the paper (cubic-sharp and the refine points, one per budget)."""
+    return [_info(s) for s in all_strategies() + beyond_paper_strategies()]
 
 
 def _strategy(strategy: str | Strategy | StrategyInfo, variant: str | None) -> Strategy:

@@ -19,7 +19,7 @@ from extract.config import SHOWCASE_SEED, ModelConfig, TrainConfig
 from extract.errors import UserError
 from extract.journal import JOURNAL, RESULTS_CSV, RESULTS_JSON, VERDICTS
 from extract.report import ReportError, summary_json, write_report
-from extract.strategies import Strategy, all_strategies, parse_strategy
+from extract.strategies import Strategy, all_strategies, beyond_paper_strategies, parse_strategy
 
 DEFAULT_MODELS_DIR = Path("models")
 DEFAULT_CERTS_DIR = Path("out/certificates")
@@ -147,7 +147,7 @@ def resolve_strategies(strategy: str, variant: str | None) -> list[Strategy]:
             return all_strategies()
         if variant == "all":
             family = parse_strategy(strategy, None).family
-            return [s for s in all_strategies() if s.family == family]
+            return [s for s in all_strategies() + beyond_paper_strategies() if s.family == family]
         return [parse_strategy(strategy, variant)]
     except ValueError as e:
         raise UserError(str(e)) from None
@@ -274,7 +274,7 @@ def _check_record(f: str, got: Any, model: str | None) -> dict[str, Any]:
 
 
 def cmd_strategies(args: argparse.Namespace) -> int:
-    rows = all_strategies()
+    rows = all_strategies() + beyond_paper_strategies()
     if args.json:
         print(json.dumps([{"id": s.id, "name": s.name, "paper_name": s.paper_name, "family": s.family,
                            "knobs": s.knob_dict, "cost_class": s.cost_class, "is_default": s.is_default}
@@ -285,7 +285,8 @@ def cmd_strategies(args: argparse.Namespace) -> int:
     print(f"  {'id':<{wid}}  {'paper name':<{wpaper}}  cost class")
     for s in rows:
         print(f"{'*' if s.is_default else ' '} {s.id:<{wid}}  {s.paper_name:<{wpaper}}  {s.cost_class}")
-    print(f"{len(rows)} strategies; * = the default subcubic variant (--strategy subcubic); "
+    print(f"{len(all_strategies())} strategies of the paper (--strategy all), then {len(rows) - len(all_strategies())} beyond it; "
+          "* = the default subcubic variant (--strategy subcubic); "
           "any id above is accepted by --strategy, and a subcubic one by --variant with or without 'subcubic:'")
     return 0
 
