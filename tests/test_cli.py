@@ -22,7 +22,7 @@ from extract.cli import bound_text, build_parser, decimal, main, progress_enable
 from extract.config import ModelConfig
 from extract.journal import JOURNAL, RESULTS_CSV, read_journal
 from extract.model import ModelWeights
-from extract.strategies import all_strategies
+from extract.strategies import all_strategies, beyond_paper_strategies
 from extract.weights import export_transformerlens_state_dict, save_model
 from tests.oracle import exact_correct_count, tiny_trained_weights
 
@@ -73,19 +73,20 @@ def test_strategies_prints_id_paper_name_cost_class_and_marks_the_default(capsys
     assert main(["strategies"]) == 0
     lines = capsys.readouterr().out.splitlines()
     rows = [ln for ln in lines[1:-1]]
-    assert len(rows) == len(all_strategies())
+    listed = all_strategies() + beyond_paper_strategies()
+    assert len(rows) == len(listed)
     marked = [ln for ln in rows if ln.startswith("*")]
     assert len(marked) == 1
     default = next(s for s in all_strategies() if s.is_default)
     assert default.id in marked[0] and default.paper_name in marked[0] and default.cost_class in marked[0]
-    for s, line in zip(all_strategies(), rows):
+    for s, line in zip(listed, rows):
         assert line[2:].split()[0] == s.id and s.paper_name in line and line.rstrip().endswith(s.cost_class)
 
 
 def test_strategies_json_has_ids_paper_names_and_one_default(capsys):
     assert main(["strategies", "--json"]) == 0
     items = json.loads(capsys.readouterr().out)
-    assert [i["id"] for i in items] == [s.id for s in all_strategies()]
+    assert [i["id"] for i in items] == [s.id for s in all_strategies() + beyond_paper_strategies()]
     assert sum(i["is_default"] for i in items) == 1
     assert all({"id", "name", "paper_name", "family", "knobs", "cost_class", "is_default"} <= set(i) for i in items)
 

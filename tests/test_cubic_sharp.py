@@ -110,7 +110,7 @@ def assert_sound_and_dominating(weights: ModelWeights) -> tuple[int, int]:
     for key, vals in plain.values.items():
         assert set(vals) <= set(sharp.values[key]), key
     assert sharp.count() >= plain.count()
-    assert ops <= cubic_sharp.cost_bound(certificate_for(weights))
+    assert ops <= cubic_sharp.ops_bound(certificate_for(weights))
     return plain.count(), sharp.count()
 
 
@@ -184,7 +184,7 @@ def test_top_two_returns_largest_its_index_and_second():
 
 
 def test_cost_bound_covers_the_showcase_model_size_and_grows_cubically():
-    b = [cubic_sharp.cost_bound(ModelConfig(d_vocab=v, n_ctx=4, d_model=32, d_head=32)) for v in (16, 32, 64)]
+    b = [cubic_sharp.ops_bound(ModelConfig(d_vocab=v, n_ctx=4, d_model=32, d_head=32)) for v in (16, 32, 64)]
     assert b[0] < b[1] < b[2] and b[2] < 9 * b[1]
 
 

@@ -338,7 +338,7 @@ def test_the_console_script_is_declared() -> None:
     assert 'compact-proofs-check = "checker.cli:main"' in text
 
 
-@pytest.mark.parametrize("strategy", ["single-sequence", "brute-force", "cubic", "subcubic"])
+@pytest.mark.parametrize("strategy", ["single-sequence", "brute-force", "cubic", "subcubic", "cubic-sharp"])
 def test_counted_operations_stay_below_the_cost_bound(strategy: str) -> None:
     """On random tiny models the operations a check counts never exceed its bound (numpy ones at 1/16 unit
     each, so for brute force the counted total is compared with 16 x the bound)."""

@@ -17,6 +17,7 @@ from typing import Protocol
 from checker.certificate import Certificate
 from checker.ops import OpCounter
 from checker.paths import exact_paths
+from checker.strategies import cubic
 from checker.strategies.cubic_sharp.cases import per_x_budget, sharp_cases
 from checker.validate import expect_object
 
@@ -42,7 +43,7 @@ def _matmul_ops(a: int, k: int, b: int) -> int:
     return a * b * (2 * k - 1)
 
 
-def cost_bound(header: HeaderLike) -> int:
+def ops_bound(header: HeaderLike) -> int:
     """An upper bound on the operations ``check`` counts in ``ops`` for any certificate with this header.
 
     Counted operations (OpCounter units), worst case (docs/proofs/cubic_sharp.md section 6):
@@ -65,3 +66,10 @@ def cost_bound(header: HeaderLike) -> int:
                 + (n - 1) * ((18 + v) + 14 * v + 2 * (5 * (v - 1) + 4 * v)))  # per c: cubic, first bound, second bound
     per_x = per_x_budget(v, n) * (1 + 8 * (v - 1))
     return paths + tables + pessimise + v * per_query + pairs * per_pair + per_x
+
+
+def cost_bound(header: HeaderLike) -> int:
+    """Work units of check() (checker/cost.py): the counted operations of ops_bound, each weighted
+    as the cubic checker weights the operations of its case loops (cubic.WIDE: their integers carry
+    up to about 2100 bits), plus the exp tables as the cubic checker charges them."""
+    return cubic.cost_bound(header) + cubic.WIDE * ops_bound(header)  # type: ignore[arg-type]
