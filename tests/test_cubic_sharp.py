@@ -25,6 +25,7 @@ from extract.certificate import build_certificate
 from extract.config import ModelConfig
 from extract.model import ModelWeights
 from extract.search.cubic_sharp import float_sharp_count, search
+from tests.mutations import assert_claim_plus_one_fails, assert_weight_change_without_new_hash_is_rejected
 from tests.oracle import exact_correct_mask, tiny_trained_weights
 
 NAME = "cubic-sharp"
@@ -220,23 +221,11 @@ def trained_cert_obj():
 
 
 def test_claim_raised_by_one_is_rejected(trained_cert_obj):
-    _, obj = trained_cert_obj
-    ok = check_certificate(load_certificate_obj(obj, "<ok>"))
-    assert ok.ok and ok.certified == obj["claim"]["certified_count"]
-    bad = copy.deepcopy(obj)
-    bad["claim"]["certified_count"] += 1
-    verdict = check_certificate(load_certificate_obj(bad, "<bad>"))
-    assert not verdict.ok and verdict.certified == ok.certified
+    assert_claim_plus_one_fails(trained_cert_obj[1])
 
 
 def test_changed_weight_without_new_hash_is_rejected(trained_cert_obj):
-    _, obj = trained_cert_obj
-    bad = copy.deepcopy(obj)
-    row = bad["weights"]["W_U"]["mantissas"][0]
-    row[0] = row[0] + 1 if isinstance(row[0], int) else str(int(row[0]) + 1)
-    with pytest.raises(CertificateError) as e:
-        load_certificate_obj(bad, "<bad>")
-    assert e.value.field == "weights_sha256"
+    assert_weight_change_without_new_hash_is_rejected(trained_cert_obj[1])
 
 
 def test_changed_weights_with_new_hash_are_checked_on_the_new_weights(trained_cert_obj):

@@ -21,13 +21,14 @@ from checker.strategies import cubic
 from checker.strategies import refine
 from checker.strategies.refine import cases as rcases
 from checker.strategies.refine.cases import Leaf, RefineResult, refine_count
-from checker.strategies.refine.witness import Plan, cmax, parse_plan
+from checker.strategies.refine.witness import cmax, parse_plan
 from checker.verify import check_certificate
 from extract.certificate import build_certificate
 from extract.config import ModelConfig
 from extract.model import ModelWeights
 from extract.search.refine import search
 from extract.strategies import all_strategies, parse_strategy, refine_strategies
+from tests.mutations import assert_claim_plus_one_fails
 from tests.oracle import exact_correct_mask, tiny_trained_weights
 
 BUDGETS = ("0", "1e5", "full")
@@ -321,13 +322,7 @@ def trained_full():
 
 
 def test_claim_raised_by_one_is_rejected(trained_full):
-    _, obj = trained_full
-    ok = check_certificate(load_certificate_obj(obj, "<ok>"))
-    assert ok.ok and ok.certified == obj["claim"]["certified_count"]
-    bad = copy.deepcopy(obj)
-    bad["claim"]["certified_count"] += 1
-    verdict = check_certificate(load_certificate_obj(bad, "<bad>"))
-    assert not verdict.ok and verdict.certified == ok.certified
+    assert_claim_plus_one_fails(trained_full[1])
 
 
 def expect_rejected(obj: dict, witness: dict, field_prefix: str = "witness") -> None:

@@ -14,7 +14,7 @@ from math import comb
 import numpy as np
 
 from extract.model import ModelWeights, float_paths
-from extract.search import SearchResult
+from extract.search import SearchResult, exact_checker_count, exact_claim_search
 
 
 def float_pessimisations(U: np.ndarray, V: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -76,30 +76,10 @@ def float_cubic_count(weights: ModelWeights) -> int:
 
 
 def exact_cubic_count(weights: ModelWeights) -> tuple[int, int]:
-    """(count, operations) of the exact checker routine on these weights (extract may import checker)."""
-    from checker.load import load_certificate_obj
-    from checker.ops import OpCounter
-    from checker.strategies import cubic as checker_cubic
-
-    from extract.certificate import build_certificate
-
-    cert = load_certificate_obj(build_certificate(weights, "cubic", {}, {}, 0), "<search>")
-    ops = OpCounter()
-    count = checker_cubic.check(cert, ops)
-    return count, ops.count
+    """(count, operations) of the exact cubic checker on these weights."""
+    return exact_checker_count(weights, "cubic")
 
 
 def search(weights: ModelWeights, knobs: dict[str, str]) -> SearchResult:
     """Empty witness; claim = the exact count the checker computes (float count reported as info)."""
-    if knobs:
-        raise ValueError(f"the cubic strategy takes no knobs, got {sorted(knobs)}")
-    count, ops = exact_cubic_count(weights)
-    return SearchResult(
-        witness={},
-        certified_count=count,
-        info={
-            "claim_source": "exact count of checker.strategies.cubic run on this certificate",
-            "float64_cubic_count": str(float_cubic_count(weights)),
-            "checker_ops": str(ops),
-        },
-    )
+    return exact_claim_search(weights, knobs, "cubic", float_cubic_count)

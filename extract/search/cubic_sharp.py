@@ -14,7 +14,7 @@ from math import comb
 import numpy as np
 
 from extract.model import ModelWeights, float_paths
-from extract.search import SearchResult
+from extract.search import SearchResult, exact_claim_search
 
 
 def float_sharp_count(weights: ModelWeights) -> int:
@@ -60,31 +60,6 @@ def float_sharp_count(weights: ModelWeights) -> int:
     return total
 
 
-def exact_sharp_count(weights: ModelWeights) -> tuple[int, int]:
-    """(count, operations) of the exact checker routine on these weights (extract may import checker)."""
-    from checker.load import load_certificate_obj
-    from checker.ops import OpCounter
-    from checker.strategies import cubic_sharp as checker_sharp
-
-    from extract.certificate import build_certificate
-
-    cert = load_certificate_obj(build_certificate(weights, "cubic-sharp", {}, {}, 0), "<search>")
-    ops = OpCounter()
-    count = checker_sharp.check(cert, ops)
-    return count, ops.count
-
-
 def search(weights: ModelWeights, knobs: dict[str, str]) -> SearchResult:
     """Empty witness; claim = the exact count the checker computes (float count reported as info)."""
-    if knobs:
-        raise ValueError(f"the cubic-sharp strategy takes no knobs, got {sorted(knobs)}")
-    count, ops = exact_sharp_count(weights)
-    return SearchResult(
-        witness={},
-        certified_count=count,
-        info={
-            "claim_source": "exact count of checker.strategies.cubic_sharp run on this certificate",
-            "float64_sharp_count": str(float_sharp_count(weights)),
-            "checker_ops": str(ops),
-        },
-    )
+    return exact_claim_search(weights, knobs, "cubic-sharp", float_sharp_count)

@@ -10,7 +10,7 @@ per-query scale 2^-F_q) are reused by import.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from math import comb
 from typing import Callable
 
@@ -18,7 +18,6 @@ from checker.decide import decide_sequence
 from checker.ops import OpCounter
 from checker.paths import ExactPaths
 from checker.strategies.cubic import (
-    IntMatrix,
     common_scale,
     exp_tables,
     mulup,
