@@ -234,7 +234,7 @@ def bound_vs_cost_figure(rows: Sequence[dict[str, Any]], title: str | None = Non
     ax.margins(x=0.08)
     ax.set_xlabel("checker operations (exact arithmetic operations of the independent checker: proof length)")
     ax.set_ylabel("accuracy bound / brute-force bound of the same model" if normalised else "accuracy bound (certified / v^n)")
-    ax.set_ylim(-0.03, 1.05)
+    ax.set_ylim(max(-0.03, min((p.y_min for p in points), default=0.0) - 0.03), 1.05)  # zoom in when every bound is high
     ax.grid(True, which="both", alpha=0.25)
     ax.set_title(title or f"Bound vs proof length: median over {n_models} model{'s' if n_models != 1 else ''} "
                           "(thick bar: middle half, thin bar: range over models)", fontsize=10)
