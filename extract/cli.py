@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from checker.cli import main as check_main
-from extract.config import SHOWCASE_SEED, ModelConfig, TrainConfig
+from extract.config import CONFIGS, SHOWCASE_SEED, ModelConfig, TrainConfig, config_by_name
 from extract.errors import UserError
 from extract.journal import JOURNAL, RESULTS_CSV, RESULTS_JSON, VERDICTS
 from extract.report import ReportError, summary_json, write_report
@@ -33,10 +33,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.paper_seeds:
         seeds = paper_seeds()
-        trained = train_seeds(seeds, args.models_dir, args.steps, force=args.force)
+        trained = train_seeds(seeds, args.models_dir, args.steps, force=args.force, config=chosen_config(args))
         print(f"{trained} trained, {len(seeds) - trained} already present in {args.models_dir}")
     else:
-        path, new = train_seed(args.seed, args.models_dir, args.steps, progress=not args.quiet, force=args.force)
+        path, new = train_seed(args.seed, args.models_dir, args.steps, progress=not args.quiet, force=args.force,
+                               config=chosen_config(args))
         print(f"{'trained' if new else 'already present'}: {path}")
     return 0
 
@@ -45,7 +46,7 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
     from extract.accuracy import float_brute_force
     from extract.models import load_model_spec
 
-    weights = load_model_spec(args.model, args.models_dir)
+    weights = load_model_spec(args.model, args.models_dir, chosen_config(args))
     res = float_brute_force(weights, progress=not args.json)
     if args.json:
         print(json.dumps({"model": args.model, "correct": res.correct, "total": res.total,
@@ -61,7 +62,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
     from extract.job import certificate_filename, certify
     from extract.models import read_model, resolve_model
 
-    path = resolve_model(args.model, args.models_dir)
+    path = resolve_model(args.model, args.models_dir, chosen_config(args))
     weights, _ = read_model(path)
     try:
         if args.strategy == "all":
@@ -113,7 +114,7 @@ def cmd_export_coq(args: argparse.Namespace) -> int:
     from extract.coq_export import export_instance
     from extract.models import load_model_spec
 
-    weights = load_model_spec(args.model, args.models_dir)
+    weights = load_model_spec(args.model, args.models_dir, chosen_config(args))
     out = export_instance(weights, args.strategy, args.out, name=args.name)
     print(f"wrote {out}")
     return 0
@@ -127,18 +128,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", type=Path, default=DEFAULT_MODELS_DIR, help="where trained models live (default: models/)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    t = sub.add_parser("train", help="train a Max-of-4 model with the paper's recipe (deterministic per seed)")
+    t = sub.add_parser("train", help="train a Max-of-K model with the paper's recipe (deterministic per seed; --config for K != 4)")
     g = t.add_mutually_exclusive_group()
     g.add_argument("--seed", type=int, default=SHOWCASE_SEED, help=f"model seed (default {SHOWCASE_SEED}, the showcase)")
     g.add_argument("--paper-seeds", action="store_true", help="all 151 seeds of the paper, skipping trained ones")
     t.add_argument("--steps", type=int, default=TrainConfig().steps, help="optimiser steps (default 3000)")
     t.add_argument("--force", action="store_true", help="retrain even if the model file exists")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_config_options(t)
     t.set_defaults(func=cmd_train)
 
     a = sub.add_parser("accuracy", help="float brute-force accuracy over all v^n sequences (an estimate, not a proof)")
     a.add_argument("model", help="model file, or seed:S")
     a.add_argument("--json", action="store_true")
+    add_config_options(a)
     a.set_defaults(func=cmd_accuracy)
 
     c = sub.add_parser("certify", help="search for a proof with a strategy and write its certificate")
@@ -147,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--variant", help="subcubic variant DIRECT_PATH/ATTENTION/ATTENTION_ERROR, or all (see `strategies`)")
     c.add_argument("--out", type=Path, help=f"output file (*.json) or folder (default {DEFAULT_CERTS_DIR})")
     c.add_argument("--check", action="store_true", help="run the independent checker on what was written")
+    add_config_options(c)
     c.set_defaults(func=cmd_certify)
 
     k = sub.add_parser("check", help="run the independent exact checker (same as python -m checker)")
@@ -170,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--strategy", default="cubic", choices=["cubic", "brute-force"])
     e.add_argument("--out", type=Path, required=True, help="the .v file to write")
     e.add_argument("--name", default=None, help="Coq module-safe instance name (default from the file name)")
+    add_config_options(e)
     e.set_defaults(func=cmd_export_coq)
 
     add_sweep_parsers(sub)
@@ -189,8 +194,7 @@ def add_sweep_parsers(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--certs", type=Path, default=None, help="certificates folder (default RESULTS/certificates)")
     s.add_argument("--steps", type=int, default=TrainConfig().steps,
                    help="training steps: missing models are trained with them, existing ones must record them")
-    s.add_argument("--shape", type=parse_shape, default=ModelConfig(), metavar="V,N,D,DH",
-                   help="model shape d_vocab,n_ctx,d_model,d_head (default 64,4,32,32, the paper's)")
+    add_config_options(s)
     s.add_argument("--checker", choices=("subprocess", "inprocess"), default="subprocess",
                    help="run the checker in a fresh process per certificate (default) or in the worker")
     s.add_argument("--no-report", action="store_true", help="do not write the report at the end")
@@ -216,13 +220,38 @@ def parse_shape(text: str) -> ModelConfig:
         raise argparse.ArgumentTypeError(f"{text!r}: {e}") from None
 
 
+# --- configurations (issue #14): --config NAME / --shape V,N,D,DH on train, sweep and the
+# commands that resolve seed:S; the model of seed S and shape C is models/<models_subdir(C)>/seed-S.
+
+def parse_config(text: str) -> ModelConfig:
+    """``--config NAME`` -> CONFIGS[NAME] (argparse type)."""
+    try:
+        return config_by_name(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """``--config NAME`` or ``--shape V,N,D,DH`` (exclusive): the model shape (default k4 = 64,4,32,32)."""
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--config", type=parse_config, default=None, metavar="NAME",
+                   help=f"named configuration: {', '.join(CONFIGS)} (default k4, the paper's 64,4,32,32)")
+    g.add_argument("--shape", type=parse_shape, default=None, metavar="V,N,D,DH",
+                   help="model shape d_vocab,n_ctx,d_model,d_head (default 64,4,32,32, the paper's)")
+
+
+def chosen_config(args: argparse.Namespace) -> ModelConfig:
+    """The shape chosen with --config or --shape, else the paper's."""
+    return args.config or args.shape or ModelConfig()
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from extract.sweep import parse_seeds, run_sweep
 
     try:
         summary = run_sweep(parse_seeds(args.seeds), args.strategies, args.models_dir, args.results,
                             jobs=args.jobs, executor=args.executor, certs_dir=args.certs, steps=args.steps,
-                            config=args.shape, checker=args.checker, progress=not args.quiet, address=args.address)
+                            config=chosen_config(args), checker=args.checker, progress=not args.quiet, address=args.address)
         counts = {v: sum(r["verdict"] == v for r in summary.rows) for v in VERDICTS}
         print(f"sweep: {len(summary.rows)} rows ({summary.computed} computed, {summary.reused} reused, "
               f"{summary.trained} models trained) in {summary.seconds:.1f} s; "

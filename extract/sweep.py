@@ -272,7 +272,7 @@ def _run_locked(plan: _Plan, t_start: float) -> SweepSummary:
 def _models(plan: _Plan) -> tuple[dict[int, ModelInfo], int]:
     """Every seed's model, read once: existing files are checked against the asked recipe before
     anything is trained; missing ones are trained on the executor. Returns (seed -> info, trained)."""
-    paths = {s: model_path(plan.models_dir, s) for s in plan.seeds}
+    paths = {s: model_path(plan.models_dir, s, plan.config) for s in plan.seeds}
     infos = {s: inspect_model(p, plan.config, TrainConfig(seed=s, steps=plan.steps))
              for s, p in paths.items() if p.exists()}
     missing = [s for s in plan.seeds if s not in infos]

@@ -286,7 +286,8 @@ def test_end_to_end_rows_are_checked_and_sound(tmp_path):
     names = [s.name for s in all_strategies() if s.family in AVAILABLE][:6]
     summary = run_sweep([7], [s for s in all_strategies() if s.name in names], tmp_path / "models",
                         tmp_path / "res", config=TINY, steps=200, progress=False, log=lambda m: None)
-    truth = exact_correct_count(load_model(tmp_path / "models" / "seed-7.safetensors"))
+    from extract.models import model_path
+    truth = exact_correct_count(load_model(model_path(tmp_path / "models", 7, TINY)))
     assert len(summary.rows) == len(names)
     for r in summary.rows:
         assert r["verdict"] == "ok", r
