@@ -47,6 +47,8 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
     from extract.models import load_model_spec
 
     weights = load_model_spec(args.model, args.models_dir, chosen_config(args))
+    if args.sample is not None:
+        return print_sampled_accuracy(args, weights)
     res = float_brute_force(weights, progress=not args.json)
     if args.json:
         print(json.dumps({"model": args.model, "correct": res.correct, "total": res.total,
@@ -54,6 +56,21 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
     else:
         print(f"{args.model}: float accuracy {res.correct}/{res.total} = {res.correct / res.total:.6f} "
               f"({res.seconds:.1f} s; a float estimate, not a proof)")
+    return 0
+
+
+def print_sampled_accuracy(args: argparse.Namespace, weights) -> int:
+    """``accuracy --sample N``: a float estimate on N uniform random sequences, labelled as such."""
+    from extract.accuracy import sampled_accuracy
+
+    res = sampled_accuracy(weights, args.sample, args.sample_seed)
+    if args.json:
+        print(json.dumps({"model": args.model, "sampled": True, "correct": res.correct, "samples": res.samples,
+                          "seed": res.seed, "accuracy": res.accuracy, "stderr": res.stderr, "seconds": res.seconds}))
+    else:
+        print(f"{args.model}: sampled float accuracy {res.correct}/{res.samples} = {res.accuracy:.6f} "
+              f"+- {res.stderr:.6f} (1 s.e.; {res.samples} uniform random sequences, seed {res.seed}; "
+              f"{res.seconds:.1f} s; an estimate, not a proof)")
     return 0
 
 
@@ -142,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("model", help="model file, or seed:S")
     a.add_argument("--json", action="store_true")
     add_config_options(a)
+    a.add_argument("--sample", type=int, default=None, metavar="N",
+                   help="estimate from N uniform random sequences instead of all v^n (needed beyond 2^34)")
+    a.add_argument("--sample-seed", type=int, default=0, help="seed of the sample (default 0)")
     a.set_defaults(func=cmd_accuracy)
 
     c = sub.add_parser("certify", help="search for a proof with a strategy and write its certificate")

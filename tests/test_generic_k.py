@@ -225,3 +225,32 @@ def test_seed_spec_with_a_config_resolves_in_that_configurations_folder(tmp_path
     f.parent.mkdir()
     f.write_bytes(b"")
     assert resolve_model("seed:3", tmp_path, CONFIGS["k5"]) == f
+
+
+# ---------------------------------------------------------------------------------------------
+# Float accuracy beyond 2^34 sequences
+
+
+def test_float_accuracy_is_refused_beyond_2_to_34_and_sampling_works_at_any_size(tmp_path: Path) -> None:
+    """`accuracy` on a 64^6-sequence model exits 2 with one line naming --sample; --sample N
+    gives an estimate; on a tiny model the sampled count agrees with the exhaustive one."""
+    from extract.accuracy import TooManySequences, float_brute_force, sampled_accuracy
+    from extract.weights import save_model
+
+    big = ModelWeights.random(ModelConfig(64, 6, 4, 4), seed=2)
+    with pytest.raises(TooManySequences, match="--sample"):
+        float_brute_force(big)
+    model = tmp_path / "m.safetensors"
+    save_model(big, model, {})
+    r = subprocess.run([sys.executable, "-m", "extract.cli", "accuracy", str(model)], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "--sample" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "extract.cli", "accuracy", str(model), "--sample", "2000", "--json"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["sampled"] is True and out["samples"] == 2000 and 0 <= out["correct"] <= 2000
+    w = models_at(3)[0][1]
+    exact = float_brute_force(w).accuracy
+    est = sampled_accuracy(w, 20000, seed=1)
+    assert abs(est.accuracy - exact) < 5 * est.stderr + 1e-3
