@@ -179,7 +179,9 @@ def run_sweep(
     TrainConfig(seed, steps) or none. ``runner`` is the per-job function (picklable).
     """
     t_start = time.perf_counter()
-    results_dir = Path(results_dir)
+    # Absolute paths: jobs may run on workers of an existing cluster started in another folder.
+    results_dir, models_dir = Path(results_dir).resolve(), Path(models_dir).resolve()
+    certs_dir = Path(certs_dir).resolve() if certs_dir is not None else None
     if jobs < 1:
         raise SweepError(f"--jobs: {jobs}; expected a positive integer")
     if checker not in CHECKER_MODES:
