@@ -213,6 +213,10 @@ def _point(row: dict[str, Any], bf: dict[tuple[int, str], Fraction]) -> dict[str
 
 
 def summary_json(results_dir: Path) -> dict[str, Any]:
+    """summarise() of the folder's rows; with several model shapes, {config name: summary}."""
+    groups = split_by_config(load_rows(results_dir))
+    if len(groups) > 1:
+        return {"by_configuration": {name: summarise(rs) for name, rs in groups.items()}}
     return summarise(load_rows(results_dir))
 
 
@@ -307,9 +311,37 @@ def plot_families(rows: Sequence[dict[str, Any]], path: Path) -> Path:
 # Everything
 
 
+def split_by_config(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows grouped by model shape, keyed by extract.config.config_name ("k5", "n3-v6-d8-h8", ...),
+    in first-seen order: statistics of different (n_ctx, d_vocab) are never pooled."""
+    from extract.config import ModelConfig, config_name
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        name = config_name(ModelConfig(int(r["d_vocab"]), int(r["n_ctx"]), int(r["d_model"]), int(r["d_head"])))
+        out.setdefault(name, []).append(r)
+    return out
+
+
 def write_report(results_dir: Path, out_dir: Path, plots: bool = True) -> dict[str, str]:
-    """Write report.md, summary.json and (unless plots=False) the two PNGs into ``out_dir``."""
+    """Write report.md, summary.json and (unless plots=False) the two PNGs into ``out_dir``.
+
+    A results folder holding rows of several model shapes gets one report per shape in
+    ``out_dir/<config name>/`` and a top-level report.md that concatenates them."""
     rows = load_rows(results_dir)
+    groups = split_by_config(rows)
+    if len(groups) > 1:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        parts = {name: _write_one(rs, out_dir / name, plots) for name, rs in groups.items()}
+        text = "".join(f"# Configuration {name}\n\n" + Path(p["markdown"]).read_text() + "\n" for name, p in parts.items())
+        (out_dir / REPORT_MD).write_text(text)
+        return {"markdown": str(out_dir / REPORT_MD), **{f"{name}/markdown": p["markdown"] for name, p in parts.items()}}
+    return _write_one(rows, out_dir, plots)
+
+
+def _write_one(rows: Sequence[dict[str, Any]], out_dir: Path, plots: bool) -> dict[str, str]:
+    """report.md, summary.json and the PNGs of rows of one model shape."""
     summary = summarise(rows)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

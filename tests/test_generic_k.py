@@ -24,6 +24,7 @@ from checker.ops import OpCounter
 from checker.strategies import brute_force as checker_bf
 from checker.strategies import subcubic as checker_subcubic
 from extract.certificate import build_certificate, write_certificate
+from extract.job import Job
 from extract.config import CONFIGS, ModelConfig, config_name, models_subdir
 from extract.model import ModelWeights
 from extract.search import brute_force as search_bf
@@ -254,3 +255,32 @@ def test_float_accuracy_is_refused_beyond_2_to_34_and_sampling_works_at_any_size
     exact = float_brute_force(w).accuracy
     est = sampled_accuracy(w, 20000, seed=1)
     assert abs(est.accuracy - exact) < 5 * est.stderr + 1e-3
+
+
+# ---------------------------------------------------------------------------------------------
+# Reports per configuration
+
+
+def test_a_results_folder_with_two_shapes_is_reported_per_configuration(tmp_path: Path) -> None:
+    """Rows of two shapes in one journal: one report per configuration, never pooled."""
+    from extract.job import CheckOutcome, make_row
+    from extract.journal import append_row
+    from extract.report import split_by_config, summary_json, write_report
+    from extract.sweep import strategy_by_name
+
+    def row(seed: int, cfg: ModelConfig, certified: int) -> dict:
+        job = Job(seed, strategy_by_name("cubic"), f"m/seed-{seed}.safetensors", f"{seed:064x}", "certs", cfg)
+        return make_row(job, CheckOutcome("ok", certified, certified, 1000, 0.5), 1.0, 100)
+
+    small = ModelConfig(6, 3, 8, 8)
+    rows = [row(1, small, 100), row(2, small, 120), row(1, CONFIGS["k5"], 64**5 // 2)]
+    res = tmp_path / "res"
+    res.mkdir()
+    for r in rows:
+        append_row(res, r)
+    assert list(split_by_config(rows)) == ["n3-v6-d8-h8", "k5"]
+    paths = write_report(res, tmp_path / "rep", plots=False)
+    text = Path(paths["markdown"]).read_text()
+    assert "# Configuration k5" in text and "# Configuration n3-v6-d8-h8" in text
+    by = summary_json(res)["by_configuration"]
+    assert set(by) == {"k5", "n3-v6-d8-h8"}
