@@ -216,7 +216,17 @@ def test_bad_options_are_clear_errors(tmp_path):
 
 
 def test_model_of_another_shape_is_refused(tmp_path):
+    """Each shape has its own models folder (models/n{n}-v{v}-...); a file of another shape found
+    at the path of the asked shape is refused."""
+    import shutil
+
+    from extract.models import model_path
+
     _sweep(tmp_path, [1])
+    other = model_path(tmp_path / "models", 1, ModelConfig(7, 3, 8, 8))
+    assert other != model_path(tmp_path / "models", 1, TINY)
+    other.parent.mkdir(parents=True)
+    shutil.copy(model_path(tmp_path / "models", 1, TINY), other)
     with pytest.raises(SweepError, match="differs from the sweep's"):
         run_sweep([1], "cubic", tmp_path / "models", tmp_path / "res2", config=ModelConfig(7, 3, 8, 8),
                   runner=fake_runner, progress=False)
