@@ -317,8 +317,12 @@ def split_by_config(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, 
     from extract.config import ModelConfig, config_name
 
     out: dict[str, list[dict[str, Any]]] = {}
+    keys = ("d_vocab", "n_ctx", "d_model", "d_head")
     for r in rows:
-        name = config_name(ModelConfig(int(r["d_vocab"]), int(r["n_ctx"]), int(r["d_model"]), int(r["d_head"])))
+        if all(isinstance(r.get(k), int) and r[k] > 0 for k in keys):
+            name = config_name(ModelConfig(*(r[k] for k in keys)))
+        else:
+            name = "unspecified shape"
         out.setdefault(name, []).append(r)
     return out
 
