@@ -23,9 +23,64 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from extract.errors import UserError
 from extract.model import FloatPaths, MaxOfKTransformer, ModelWeights, float_paths, logits_from_paths
 
 EXP_SAFE = 600.0  # exp(600) ~ 1e260: sums of a few such terms stay finite in float64
+MAX_SEQUENCES = 2**34  # beyond: refused (hours of work; also keeps int64 indices exact)
+
+
+class TooManySequences(UserError):
+    """The float brute force was asked for more than MAX_SEQUENCES sequences."""
+
+
+def refusal(v: int, n: int) -> str | None:
+    """None if the float brute force is affordable at (v, n), else the one-line reason."""
+    if v**n <= MAX_SEQUENCES:
+        return None
+    return (f"float accuracy over all v^n = {v**n:.3e} sequences (n_ctx={n}, d_vocab={v}) is refused beyond "
+            f"2^34 = {MAX_SEQUENCES:.3e}; use --sample N for a sampled estimate")
+
+
+@dataclass(frozen=True)
+class SampledAccuracy:
+    """Float64 evaluation of ``samples`` sequences drawn uniformly (with replacement) from all
+    v^n: ``correct`` of them have logit[m] strictly largest. An estimate of the accuracy with
+    binomial standard error ``stderr``; not a proof and not exhaustive."""
+
+    correct: int
+    samples: int
+    seed: int
+    seconds: float
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.samples
+
+    @property
+    def stderr(self) -> float:
+        p = self.accuracy
+        return math.sqrt(max(p * (1 - p), 0.0) / self.samples)
+
+
+def sampled_accuracy(weights: ModelWeights, samples: int, seed: int = 0, chunk: int = 1 << 14) -> SampledAccuracy:
+    """Float64 accuracy on ``samples`` uniform random sequences (numpy Generator(seed)); any (n, v)."""
+    if samples < 1:
+        raise UserError(f"--sample {samples}: expected a positive number of sequences")
+    start = time.perf_counter()
+    v, n = weights.config.d_vocab, weights.config.n_ctx
+    paths = float_paths(weights)
+    rng = np.random.default_rng(seed)
+    correct = 0
+    for lo in range(0, samples, chunk):
+        tokens = rng.integers(0, v, size=(min(chunk, samples - lo), n))
+        logits = logits_from_paths(paths, tokens)
+        rows = np.arange(len(tokens))
+        m = tokens.max(axis=1)
+        at_max = logits[rows, m].copy()
+        logits[rows, m] = -np.inf
+        correct += int((at_max > logits.max(axis=1)).sum())
+    return SampledAccuracy(correct, samples, seed, time.perf_counter() - start)
 
 
 @dataclass(frozen=True)
@@ -59,7 +114,11 @@ def float_brute_force(
 
     ``batch_size`` bounds the rows of one block (sequences evaluated per vector operation);
     ``threads`` sets torch's intra-op threads for the call (None leaves them as they are).
+    More than MAX_SEQUENCES = 2^34 sequences: TooManySequences (one line), so every index fits int64.
     """
+    problem = refusal(weights.config.d_vocab, weights.config.n_ctx)
+    if problem:
+        raise TooManySequences(problem)
     start = time.perf_counter()
     old_threads = torch.get_num_threads()
     if threads is not None:
@@ -162,7 +221,9 @@ def _per_sequence_wrong(paths: FloatPaths, q: int, v: int, n: int, chunk: int = 
 
 
 def all_sequences(v: int, n: int) -> np.ndarray:
-    """All v^n sequences [v^n, n] (int64) in lexicographic order (index = sum_p t_p * v^(n-1-p))."""
+    """All v^n sequences [v^n, n] (int64) in lexicographic order (index = sum_p t_p * v^(n-1-p)).
+
+    For tests on tiny models only: v^n x n int64 entries (43 GB at n = 5, v = 64)."""
     grids = np.meshgrid(*[np.arange(v, dtype=np.int64)] * n, indexing="ij")
     return np.stack([g.reshape(-1) for g in grids], axis=1)
 

@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from extract.config import SHOWCASE_SEED, ModelConfig, TrainConfig
+from extract.config import CONFIGS, SHOWCASE_SEED, ModelConfig, TrainConfig, config_by_name
 from extract.errors import UserError
 from extract.journal import JOURNAL, RESULTS_CSV, RESULTS_JSON, VERDICTS
 from extract.report import ReportError, summary_json, write_report
@@ -113,11 +113,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.paper_seeds:
         seeds = paper_seeds()
-        trained = train_seeds(seeds, args.models_dir, args.steps, force=args.force)
+        trained = train_seeds(seeds, args.models_dir, args.steps, force=args.force, config=chosen_config(args))
         print(f"{trained} trained, {len(seeds) - trained} already present in {args.models_dir}")
     else:
         path, new = train_seed(args.seed, args.models_dir, args.steps, progress=progress_enabled(args.quiet),
-                               force=args.force)
+                               force=args.force, config=chosen_config(args))
         print(f"{'trained' if new else 'already present'}: {path}")
     return 0
 
@@ -126,7 +126,9 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
     from extract.accuracy import float_brute_force
     from extract.models import load_model_spec
 
-    weights = load_model_spec(args.model, args.models_dir)
+    weights = load_model_spec(args.model, args.models_dir, chosen_config(args))
+    if args.sample is not None:
+        return print_sampled_accuracy(args, weights)
     res = float_brute_force(weights, progress=progress_enabled(args.json))
     if args.json:
         print(json.dumps({"model": args.model, "correct": res.correct, "total": res.total,
@@ -134,6 +136,21 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
     else:
         print(f"{args.model}: float accuracy {res.correct}/{res.total} = {res.correct / res.total:.6f} "
               f"({res.seconds:.1f} s; a float estimate, not a proof)")
+    return 0
+
+
+def print_sampled_accuracy(args: argparse.Namespace, weights) -> int:
+    """``accuracy --sample N``: a float estimate on N uniform random sequences, labelled as such."""
+    from extract.accuracy import sampled_accuracy
+
+    res = sampled_accuracy(weights, args.sample, args.sample_seed)
+    if args.json:
+        print(json.dumps({"model": args.model, "sampled": True, "correct": res.correct, "samples": res.samples,
+                          "seed": res.seed, "accuracy": res.accuracy, "stderr": res.stderr, "seconds": res.seconds}))
+    else:
+        print(f"{args.model}: sampled float accuracy {res.correct}/{res.samples} = {res.accuracy:.6f} "
+              f"+- {res.stderr:.6f} (1 s.e.; {res.samples} uniform random sequences, seed {res.seed}; "
+              f"{res.seconds:.1f} s; an estimate, not a proof)")
     return 0
 
 
@@ -164,7 +181,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
     results = []
     try:
         for s in strategies:
-            r = cp.certify(args.model, s, check=args.check, out=out or DEFAULT_CERTS_DIR, models_dir=args.models_dir)
+            r = cp.certify(model_argument(args), s, check=args.check, out=out or DEFAULT_CERTS_DIR, models_dir=args.models_dir)
             results.append(r)
             if not args.json:
                 progress.say(str(r) + (f" ({r.message})" if r.message else ""))
@@ -312,7 +329,7 @@ def coq_compile_command(instance: Path) -> str:
 def cmd_export_coq(args: argparse.Namespace) -> int:
     import compact_proofs as cp
 
-    out = cp.export_coq(args.model, args.strategy, args.out, name=args.name, models_dir=args.models_dir)
+    out = cp.export_coq(model_argument(args), args.strategy, args.out, name=args.name, models_dir=args.models_dir)
     print(f"wrote {out}")
     print(f"build it and check its assumptions (one command): compact-proofs prove {shlex.quote(str(out))}")
     print(f"or, with coq/theories built, compile it yourself: {coq_compile_command(out)}")
@@ -357,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where trained models live (default: models/; also accepted after the subcommand)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    t = sub.add_parser("train", help="train a Max-of-4 model with the paper's recipe (deterministic per seed)")
+    t = sub.add_parser("train", help="train a Max-of-K model with the paper's recipe (deterministic per seed; --config for K != 4)")
     g = t.add_mutually_exclusive_group()
     g.add_argument("--seed", type=non_negative_int, default=SHOWCASE_SEED,
                    help=f"model seed, a non-negative integer (default {SHOWCASE_SEED}, the showcase)")
@@ -365,11 +382,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--steps", type=positive_int, default=TrainConfig().steps, help="optimiser steps (default 3000)")
     t.add_argument("--force", action="store_true", help="retrain even if the model file exists")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_config_options(t)
     t.set_defaults(func=cmd_train)
 
     a = sub.add_parser("accuracy", help="float brute-force accuracy over all v^n sequences (an estimate, not a proof)")
     a.add_argument("model", help="model file, or seed:S")
     a.add_argument("--json", action="store_true")
+    add_config_options(a)
+    a.add_argument("--sample", type=int, default=None, metavar="N",
+                   help="estimate from N uniform random sequences instead of all v^n (needed beyond 2^34)")
+    a.add_argument("--sample-seed", type=int, default=0, help="seed of the sample (default 0)")
     a.set_defaults(func=cmd_accuracy)
 
     c = sub.add_parser("certify", help="search for a proof with a strategy, write its certificate, optionally check it")
@@ -385,6 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "ends with a summary line")
     c.add_argument("--json", action="store_true", help="print the results (and a summary) as one JSON object")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_config_options(c)
     c.set_defaults(func=cmd_certify)
 
     k = sub.add_parser("check", help="run the independent exact checker on certificates (optionally bound to a model "
@@ -415,6 +438,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--strategy", default="cubic", help="cubic (default), brute-force (tiny models) or subcubic:DIRECT/ATTENTION/ERROR (the 20 variants docs/coq.md lists)")
     e.add_argument("--out", type=Path, required=True, help="the .v file to write")
     e.add_argument("--name", default=None, help="Coq module-safe instance name (default from the file name)")
+    add_config_options(e)
     e.set_defaults(func=cmd_export_coq)
 
     pr = sub.add_parser("prove", help="build a Coq instance with one command: theories, instance, assumptions")
@@ -456,8 +480,9 @@ def add_sweep_parsers(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--certs", type=Path, default=None, help="certificates folder (default RESULTS/certificates)")
     s.add_argument("--steps", type=positive_int, default=TrainConfig().steps,
                    help="training steps: missing models are trained with them, existing ones must record them")
-    s.add_argument("--shape", type=parse_shape, default=ModelConfig(), metavar="V,N,D,DH",
-                   help="model shape d_vocab,n_ctx,d_model,d_head (default 64,4,32,32, the paper's)")
+    add_config_options(s)
+    s.add_argument("--max-ops", type=positive_int, default=None, metavar="N",
+                   help="the checker's work budget for every certificate (default: the checker's; K = 5 brute force needs about 3e11)")
     s.add_argument("--checker", choices=("subprocess", "inprocess"), default="subprocess",
                    help="run the checker in a fresh process per certificate (default) or in the worker")
     s.add_argument("--no-report", action="store_true", help="do not write the report at the end")
@@ -492,6 +517,40 @@ def parse_shape(text: str) -> ModelConfig:
         raise argparse.ArgumentTypeError(f"{text!r}: {e}") from None
 
 
+# --- configurations (issue #14): --config NAME / --shape V,N,D,DH on train, sweep and the
+# commands that resolve seed:S; the model of seed S and shape C is models/<models_subdir(C)>/seed-S.
+
+def parse_config(text: str) -> ModelConfig:
+    """``--config NAME`` -> CONFIGS[NAME] (argparse type)."""
+    try:
+        return config_by_name(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """``--config NAME`` or ``--shape V,N,D,DH`` (exclusive): the model shape (default k4 = 64,4,32,32)."""
+    g = parser.add_mutually_exclusive_group()
+    g.add_argument("--config", type=parse_config, default=None, metavar="NAME",
+                   help=f"named configuration: {', '.join(CONFIGS)} (default k4, the paper's 64,4,32,32)")
+    g.add_argument("--shape", type=parse_shape, default=None, metavar="V,N,D,DH",
+                   help="model shape d_vocab,n_ctx,d_model,d_head (default 64,4,32,32, the paper's)")
+
+
+def chosen_config(args: argparse.Namespace) -> ModelConfig:
+    """The shape chosen with --config or --shape, else the paper's."""
+    return args.config or args.shape or ModelConfig()
+
+
+def model_argument(args: argparse.Namespace) -> str:
+    """MODEL as the API takes it: with --config/--shape, ``seed:S`` names the file of that shape."""
+    from extract.models import resolve_model
+
+    if args.model.startswith("seed:") and chosen_config(args) != ModelConfig():
+        return str(resolve_model(args.model, args.models_dir, chosen_config(args)))
+    return args.model
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from extract.models import expand_model_files
     from extract.sweep import parse_seeds, run_sweep
@@ -501,8 +560,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         summary = run_sweep(seeds, args.strategies, args.models_dir, args.results,
                             jobs=args.jobs, executor=args.executor, certs_dir=args.certs, steps=args.steps,
-                            config=args.shape, checker=args.checker, progress=progress_enabled(args.quiet),
-                            address=args.address, model_files=files)
+                            config=chosen_config(args), checker=args.checker, progress=progress_enabled(args.quiet),
+                            address=args.address, model_files=files, max_ops=args.max_ops)
         counts = {v: sum(r["verdict"] == v for r in summary.rows) for v in VERDICTS}
         print(f"sweep: {len(summary.rows)} rows ({summary.computed} computed, {summary.reused} reused, "
               f"{summary.trained} models trained) in {summary.seconds:.1f} s; "

@@ -59,3 +59,59 @@ class TrainConfig:
 
 WEIGHT_NAMES: tuple[str, ...] = ("W_E", "W_pos", "W_Q", "W_K", "W_V", "W_O", "W_U")
 SHOWCASE_SEED = 123
+
+
+# --------------------------------------------------------------------------------------------
+# Named configurations (issue #14): the six Max-of-K shapes of the reference. All six train with
+# the one recipe TrainConfig() (docs/training.md): only the shape differs.
+
+CONFIGS: dict[str, ModelConfig] = {
+    "k4": ModelConfig(64, 4, 32, 32),
+    "k5": ModelConfig(64, 5, 32, 32),
+    "k10-v64": ModelConfig(64, 10, 32, 32),
+    "k10-v128": ModelConfig(128, 10, 32, 32),
+    "k20-v64": ModelConfig(64, 20, 32, 32),
+    "k20-v512": ModelConfig(512, 20, 32, 32),
+}
+
+# The reference's published cubic results per configuration (issue #14's text): mean +- std of
+# the cubic bound over its seeds, and its seconds per model. Context for reports, never a result.
+REFERENCE_CUBIC: dict[str, tuple[str, str]] = {
+    "k4": ("0.9531 +- 0.0087", "README.md table"),
+    "k5": ("0.9412 +- 0.0113", "51-55 s"),
+    "k10-v128": ("0.882 +- 0.012", "937-1008 s"),
+}
+
+
+def config_name(config: ModelConfig) -> str:
+    """The CONFIGS name of ``config`` ("k5", ...), else ``n{n}-v{v}-d{d}-h{h}``."""
+    for name, c in CONFIGS.items():
+        if c == config:
+            return name
+    return f"n{config.n_ctx}-v{config.d_vocab}-d{config.d_model}-h{config.d_head}"
+
+
+def config_by_name(name: str) -> ModelConfig:
+    """CONFIGS[name]; ValueError naming the known configurations otherwise."""
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ValueError(f"{name!r}: unknown configuration; expected one of {', '.join(CONFIGS)}") from None
+
+
+def recipe_name(config: ModelConfig) -> str:
+    """Label of the training recipe for ``config``: the paper's Max-of-4 recipe with this shape."""
+    if config == ModelConfig():
+        return "paper-max-of-4"
+    return f"paper-max-of-{config.n_ctx}-v{config.d_vocab}-d{config.d_model}-h{config.d_head}"
+
+
+def models_subdir(config: ModelConfig) -> str:
+    """Folder (inside the models folder) of the models of ``config``: "" for the paper's (64, 4,
+    32, 32) (models/seed-S.safetensors, as before), ``n{n}-v{v}`` for d_model = d_head = 32,
+    ``n{n}-v{v}-d{d}-h{h}`` otherwise."""
+    if config == ModelConfig():
+        return ""
+    if config.d_model == 32 and config.d_head == 32:
+        return f"n{config.n_ctx}-v{config.d_vocab}"
+    return f"n{config.n_ctx}-v{config.d_vocab}-d{config.d_model}-h{config.d_head}"

@@ -4,6 +4,13 @@
 ``fn`` and the items must be picklable (module-level function, frozen dataclasses). Every engine
 runs ``fn`` with one BLAS/torch thread per worker (``limit_threads``): the workers are the
 parallelism. Dask and Ray are optional and imported only when chosen.
+
+Existing clusters: ``address`` (the sweep's ``--address``, or the environment variables
+COMPACT_PROOFS_DASK_SCHEDULER / COMPACT_PROOFS_RAY_ADDRESS) connects to a running Dask scheduler
+(``tcp://HOST:PORT``) or Ray cluster (``HOST:PORT`` or ``auto``) instead of starting a local one.
+The jobs carry file paths, not data: every worker must see the same absolute paths (a shared
+filesystem) and import the same compact-proofs code. A cluster that cannot be reached is a
+one-line SweepError naming the address.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Any
 from extract.errors import SweepError
 
 EXECUTORS: tuple[str, ...] = ("local", "dask", "ray")
+CONNECT_TIMEOUT_S = 15.0  # how long to try reaching an existing Dask scheduler
 
 
 class WorkerDied(SweepError):
@@ -88,7 +96,7 @@ def _iter_dask(fn, items, jobs, address):
     address = address or os.environ.get("COMPACT_PROOFS_DASK_SCHEDULER")
     cluster = None
     if address:
-        client = Client(address)
+        client = _connect_dask(Client, address)
     else:
         cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True,
                                dashboard_address=None)
@@ -103,6 +111,28 @@ def _iter_dask(fn, items, jobs, address):
             cluster.close()
 
 
+def _connect_dask(client_cls: Any, address: str) -> Any:
+    """A dask.distributed Client of the scheduler at ``address``; SweepError (one line) if unreachable."""
+    try:
+        return client_cls(address, timeout=f"{CONNECT_TIMEOUT_S}s")
+    except (OSError, TimeoutError, ValueError, TypeError) as e:
+        raise SweepError(f"--address {address}: cannot connect to a Dask scheduler within {CONNECT_TIMEOUT_S:g} s "
+                         f"({_first_line(e)})") from None
+
+
+def _connect_ray(ray: Any, address: str) -> None:
+    """ray.init on the running cluster at ``address``; SweepError (one line) if unreachable."""
+    try:
+        ray.init(address=address, log_to_driver=False)
+    except (OSError, RuntimeError, TimeoutError, ValueError) as e:
+        raise SweepError(f"--address {address}: cannot connect to a Ray cluster ({_first_line(e)})") from None
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+
+
 def _iter_ray(fn, items, jobs, address):
     try:
         import ray  # optional dependency
@@ -112,7 +142,7 @@ def _iter_ray(fn, items, jobs, address):
     started = False
     if not ray.is_initialized():
         if address:
-            ray.init(address=address)
+            _connect_ray(ray, address)
         else:
             ray.init(num_cpus=max(1, jobs), include_dashboard=False)
         started = True

@@ -60,6 +60,7 @@ class Job:
     checker: str = "subprocess"  # or "inprocess"
     train_recipe: dict[str, Any] | str = UNKNOWN
     model: str | None = None
+    max_ops: int | None = None  # the checker's work budget; None: the checker's default
 
     @property
     def key(self) -> tuple[int | str, str]:
@@ -119,13 +120,13 @@ def run_job(job: Job) -> dict[str, Any]:
         write_certificate(cert, out)
     except Exception as e:  # noqa: BLE001 - a crashing search is recorded, not fatal to the sweep
         return make_row(job, CheckOutcome("error", None, None, None, None, _one_line(e)), search_seconds, None)
-    outcome = check_certificate_file(out, job.checker)
+    outcome = check_certificate_file(out, job.checker, job.max_ops)
     if outcome.verdict == "fail" and outcome.certified is not None:
-        outcome = reclaim(cert, out, outcome, job.checker)
+        outcome = reclaim(cert, out, outcome, job.checker, job.max_ops)
     return make_row(job, outcome, search_seconds, out.stat().st_size)
 
 
-def reclaim(cert: dict[str, Any], out: Path, failed: CheckOutcome, mode: str) -> CheckOutcome:
+def reclaim(cert: dict[str, Any], out: Path, failed: CheckOutcome, mode: str, max_ops: int | None = None) -> CheckOutcome:
     """The search's claim (a float estimate) exceeded the checker's exact count: write the same
     witness claiming the checker's count and check that certificate again, from scratch.
 
@@ -133,7 +134,7 @@ def reclaim(cert: dict[str, Any], out: Path, failed: CheckOutcome, mode: str) ->
     this changes no number; it turns a float rounding disagreement into an accepted certificate.
     """
     write_certificate(dict(cert, claim=dict(cert["claim"], certified_count=json_int(failed.certified))), out)
-    again = check_certificate_file(out, mode)
+    again = check_certificate_file(out, mode, max_ops)
     note = (f"search claimed {failed.claimed} > checker's {failed.certified} "
             f"(first check {failed.seconds:.3f} s); re-checked claiming {failed.certified}")
     return replace(again, message=f"{again.message} {note}".strip())
@@ -151,14 +152,16 @@ def checker_command() -> list[str]:
     return [sys.executable, "-I", "-c", boot]
 
 
-def check_certificate_file(path: Path, mode: str = "subprocess") -> CheckOutcome:
-    """Run the independent checker on ``path``: a fresh isolated checker process (checker_command), or in-process."""
+def check_certificate_file(path: Path, mode: str = "subprocess", max_ops: int | None = None) -> CheckOutcome:
+    """Run the independent checker on ``path``: a fresh isolated checker process (checker_command), or
+    in-process; ``max_ops`` raises (or lowers) the checker's work budget."""
     if mode == "inprocess":
-        return _check_inprocess(path)
+        return _check_inprocess(path, max_ops)
     if mode != "subprocess":
         raise SweepError(f"checker mode {mode!r}: expected subprocess or inprocess")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    proc = subprocess.run(checker_command() + [str(path), "--json"], capture_output=True, text=True, env=env, check=False)
+    budget = [] if max_ops is None else ["--max-ops", str(max_ops)]
+    proc = subprocess.run(checker_command() + [str(path), "--json"] + budget, capture_output=True, text=True, env=env, check=False)
     try:
         entry = _checker_json_entry(json.loads(proc.stdout))
     except (ValueError, KeyError, TypeError, IndexError) as e:
@@ -202,9 +205,9 @@ def _outcome_from_entry(entry: dict[str, Any], returncode: int) -> CheckOutcome:
     return CheckOutcome("ok" if ok else "fail", certified, claimed, ops, seconds, "")
 
 
-def _check_inprocess(path: Path) -> CheckOutcome:
+def _check_inprocess(path: Path, max_ops: int | None = None) -> CheckOutcome:
     try:
-        v = check_file(path)
+        v = check_file(path) if max_ops is None else check_file(path, max_ops)
     except CertificateError as e:
         return CheckOutcome("malformed", None, None, None, None, str(e))
     except Exception as e:  # noqa: BLE001 - CheckerInternalError and anything else: never a verdict

@@ -29,7 +29,7 @@ from typing import Any
 from tqdm import tqdm
 
 from extract.certificate import weights_sha256
-from extract.config import ModelConfig, TrainConfig
+from extract.config import ModelConfig, TrainConfig, config_name, models_subdir
 from extract.errors import SweepError, UserError
 from extract.model import ModelWeights
 from extract.train import train
@@ -47,21 +47,26 @@ def paper_seeds() -> list[int]:
     return [int(tok) for tok in PAPER_SEEDS_FILE.read_text().split()]
 
 
-def model_path(models_dir: Path, seed: int) -> Path:
-    """The file of the model trained with seed ``seed``: MODELS/seed-S.safetensors."""
-    return Path(models_dir) / f"seed-{seed}.safetensors"
+def model_path(models_dir: Path, seed: int, config: ModelConfig | None = None) -> Path:
+    """The file of the model of shape ``config`` (default the paper's) trained with seed ``seed``:
+    MODELS/seed-S.safetensors for the paper's (64, 4, 32, 32), else
+    MODELS/n{n}-v{v}/seed-S.safetensors (``extract.config.models_subdir``)."""
+    sub = models_subdir(config or ModelConfig())
+    return Path(models_dir) / sub / f"seed-{seed}.safetensors" if sub else Path(models_dir) / f"seed-{seed}.safetensors"
 
 
-def resolve_model(spec: str, models_dir: Path) -> Path:
-    """MODEL on the command line: a file path, or ``seed:S`` for a model trained with --seed S."""
+def resolve_model(spec: str, models_dir: Path, config: ModelConfig | None = None) -> Path:
+    """MODEL on the command line: a file path, or ``seed:S`` for a model of shape ``config``
+    (default the paper's) trained with --seed S."""
     if spec.startswith("seed:"):
         try:
             seed = int(spec[5:])
         except ValueError:
             raise UserError(f"{spec}: expected seed:INTEGER") from None
-        path = model_path(models_dir, seed)
+        path = model_path(models_dir, seed, config)
         if not path.exists():
-            raise UserError(f"{path}: no such model; train it with `compact-proofs train --seed {seed}`")
+            hint = "" if config is None or config == ModelConfig() else f" --config {config_name(config)}"
+            raise UserError(f"{path}: no such model; train it with `compact-proofs train --seed {seed}{hint}`")
         return path
     path = Path(spec)
     if not path.exists():
@@ -69,9 +74,9 @@ def resolve_model(spec: str, models_dir: Path) -> Path:
     return path
 
 
-def load_model_spec(spec: str, models_dir: Path) -> ModelWeights:
+def load_model_spec(spec: str, models_dir: Path, config: ModelConfig | None = None) -> ModelWeights:
     """The weights named by MODEL on the command line (a path or ``seed:S``); UserError otherwise."""
-    path = resolve_model(spec, models_dir)
+    path = resolve_model(spec, models_dir, config)
     return read_model(path)[0]
 
 
@@ -240,7 +245,7 @@ def train_seed(seed: int, models_dir: Path, steps: int, progress: bool, force: b
     An existing file is reused only if its recorded recipe is TrainConfig(seed, steps) or
     unknown; another recorded recipe is a UserError (``force`` retrains instead).
     """
-    path = model_path(models_dir, seed)
+    path = model_path(models_dir, seed, config)
     cfg = TrainConfig(seed=seed, steps=steps)
     if path.exists() and not force:
         _, meta = read_model(path)
@@ -252,11 +257,12 @@ def train_seed(seed: int, models_dir: Path, steps: int, progress: bool, force: b
     return path, True
 
 
-def train_seeds(seeds: list[int], models_dir: Path, steps: int, force: bool = False) -> int:
+def train_seeds(seeds: list[int], models_dir: Path, steps: int, force: bool = False,
+                config: ModelConfig | None = None) -> int:
     """train_seed for every seed with a progress bar; the number of models trained now."""
     trained = 0
     for s in tqdm(seeds, desc="training paper seeds", unit="model"):
-        trained += train_seed(s, models_dir, steps, progress=False, force=force)[1]
+        trained += train_seed(s, models_dir, steps, progress=False, force=force, config=config)[1]
     return trained
 
 
@@ -272,7 +278,7 @@ class TrainJob:
 
 def train_job(job: TrainJob) -> dict[str, Any]:
     """Train the model of ``job.seed`` unless its file exists; written atomically (tmp + rename)."""
-    path = model_path(Path(job.models_dir), job.seed)
+    path = model_path(Path(job.models_dir), job.seed, job.config)
     if path.exists():
         return {"seed": job.seed, "path": str(path), "trained": False, "seconds": 0.0}
     t0 = time.perf_counter()

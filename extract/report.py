@@ -237,7 +237,13 @@ def _point(row: dict[str, Any], bf: dict[tuple[str, str], Fraction]) -> dict[str
 
 
 def summary_json(results_dir: Path, weights: set[str] | None = None) -> dict[str, Any]:
-    return summarise(rows_of_models(load_rows(results_dir), weights, results_dir))
+    """summarise() of the folder's rows (only the models with these weight hashes, if given);
+    with several model shapes, {"by_configuration": {config name: summary}}."""
+    rows = rows_of_models(load_rows(results_dir), weights, results_dir)
+    groups = split_by_config(rows)
+    if len(groups) > 1:
+        return {"by_configuration": {name: summarise(rs) for name, rs in groups.items()}}
+    return summarise(rows)
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,10 +342,42 @@ def plot_families(rows: Sequence[dict[str, Any]], path: Path) -> Path:
 # Everything
 
 
+def split_by_config(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Rows grouped by model shape, keyed by extract.config.config_name ("k5", "n3-v6-d8-h8", ...),
+    in first-seen order: statistics of different (n_ctx, d_vocab) are never pooled."""
+    from extract.config import ModelConfig, config_name
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    keys = ("d_vocab", "n_ctx", "d_model", "d_head")
+    for r in rows:
+        if all(isinstance(r.get(k), int) and r[k] > 0 for k in keys):
+            name = config_name(ModelConfig(*(r[k] for k in keys)))
+        else:
+            name = "unspecified shape"
+        out.setdefault(name, []).append(r)
+    return out
+
+
 def write_report(results_dir: Path, out_dir: Path, plots: bool = True, weights: set[str] | None = None) -> dict[str, str]:
     """Write report.md, summary.json and (unless plots=False) the two PNGs into ``out_dir``
-    (``weights``: only the rows of models with these weight hashes)."""
+    (``weights``: only the rows of models with these weight hashes).
+
+    A results folder holding rows of several model shapes gets one report per shape in
+    ``out_dir/<config name>/`` and a top-level report.md that concatenates them."""
     rows = rows_of_models(load_rows(results_dir), weights, results_dir)
+    groups = split_by_config(rows)
+    if len(groups) > 1:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        parts = {name: _write_one(rs, out_dir / name, plots) for name, rs in groups.items()}
+        text = "".join(f"# Configuration {name}\n\n" + Path(p["markdown"]).read_text() + "\n" for name, p in parts.items())
+        (out_dir / REPORT_MD).write_text(text)
+        return {"markdown": str(out_dir / REPORT_MD), **{f"{name}/markdown": p["markdown"] for name, p in parts.items()}}
+    return _write_one(rows, out_dir, plots)
+
+
+def _write_one(rows: Sequence[dict[str, Any]], out_dir: Path, plots: bool) -> dict[str, str]:
+    """report.md, summary.json and the PNGs of rows of one model shape."""
     summary = summarise(rows)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

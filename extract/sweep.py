@@ -159,6 +159,7 @@ class _Plan:
     runner: Callable[[Job], dict[str, Any]]
     say: Callable[[str], None]
     model_files: tuple[Path, ...] = ()
+    max_ops: int | None = None
 
 
 def run_sweep(
@@ -178,6 +179,7 @@ def run_sweep(
     runner: Callable[[Job], dict[str, Any]] = run_job,
     log: Callable[[str], None] | None = None,
     model_files: Sequence[Path] = (),
+    max_ops: int | None = None,
 ) -> SweepSummary:
     """Train missing models, then certify + check every (seed, strategy) not finished yet.
 
@@ -187,10 +189,13 @@ def run_sweep(
     training length (tests use tiny models); an existing model must record the recipe
     TrainConfig(seed, steps) or none. ``runner`` is the per-job function (picklable).
     ``model_files``: models given as files (any shape, any origin) certified besides the seeds;
-    their rows name the file (``model``) and its weights' hash instead of a seed.
+    their rows name the file (``model``) and its weights' hash instead of a seed. ``max_ops``: the
+    checker's work budget for every certificate (None: the checker's default).
     """
     t_start = time.perf_counter()
-    results_dir = Path(results_dir)
+    # Absolute paths: jobs may run on workers of an existing cluster started in another folder.
+    results_dir, models_dir = Path(results_dir).resolve(), Path(models_dir).resolve()
+    certs_dir = Path(certs_dir).resolve() if certs_dir is not None else None
     if jobs < 1:
         raise SweepError(f"--jobs: {jobs}; expected a positive integer")
     if checker not in CHECKER_MODES:
@@ -203,7 +208,7 @@ def run_sweep(
         jobs=jobs, executor=executor, config=config or ModelConfig(),
         steps=TrainConfig().steps if steps is None else steps, checker=checker, progress=progress,
         address=address, runner=runner, say=log or (lambda msg: print(msg, file=sys.stderr)),
-        model_files=tuple(Path(p) for p in model_files),
+        model_files=tuple(Path(p) for p in model_files), max_ops=max_ops,
     )
     if not plan.seeds and not plan.model_files:
         raise SweepError("nothing to sweep: expected --seeds or model files (--models, --models-glob)")
@@ -261,11 +266,11 @@ def _run_locked(plan: _Plan, t_start: float) -> SweepSummary:
     models, trained = _models(plan)
 
     all_jobs = [Job(s, st, str(models[s].path), models[s].weights_sha256, str(plan.certs_dir), plan.config,
-                    plan.checker, models[s].recipe)
+                    plan.checker, models[s].recipe, max_ops=plan.max_ops)
                 for s in plan.seeds for st in strats]
     for path, info in files.items():
         all_jobs += [Job(None, st, str(path), info.weights_sha256, str(plan.certs_dir), info.config, plan.checker,
-                         info.recipe, model=str(path)) for st in strats]
+                         info.recipe, model=str(path), max_ops=plan.max_ops) for st in strats]
     pending = []
     reused = 0
     for j in all_jobs:
@@ -304,7 +309,7 @@ def _run_locked(plan: _Plan, t_start: float) -> SweepSummary:
 def _models(plan: _Plan) -> tuple[dict[int, ModelInfo], int]:
     """Every seed's model, read once: existing files are checked against the asked recipe before
     anything is trained; missing ones are trained on the executor. Returns (seed -> info, trained)."""
-    paths = {s: model_path(plan.models_dir, s) for s in plan.seeds}
+    paths = {s: model_path(plan.models_dir, s, plan.config) for s in plan.seeds}
     infos = {s: inspect_model(p, plan.config, TrainConfig(seed=s, steps=plan.steps))
              for s, p in paths.items() if p.exists()}
     missing = [s for s in plan.seeds if s not in infos]

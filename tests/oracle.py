@@ -139,12 +139,22 @@ def tiny_trained_weights(config: ModelConfig, seed: int, steps: int = 300) -> Mo
 
 
 def random_tiny_config(rng: np.random.Generator, v: tuple[int, int] = (6, 12), n: tuple[int, int] = (2, 4),
-                       d: tuple[int, int] = (4, 8)) -> ModelConfig:
-    """A random tiny configuration (inclusive ranges); d_head = d_model or a smaller random width."""
+                       d: tuple[int, int] = (4, 8), max_sequences: int | None = None) -> ModelConfig:
+    """A random tiny configuration (inclusive ranges); d_head = d_model or a smaller random width.
+
+    With ``max_sequences``, d_vocab is capped so that v^n <= max_sequences (never below 2), which
+    keeps the exact oracle affordable at n = 5, 6 (e.g. 2e5: v <= 11 at n = 5, v <= 7 at n = 6).
+    The default (None) draws exactly as before, so existing seeds give the same configurations.
+    """
     dm = int(rng.integers(d[0], d[1] + 1))
+    vocab = int(rng.integers(v[0], v[1] + 1))
+    n_ctx = int(rng.integers(n[0], n[1] + 1))
+    if max_sequences is not None:
+        while vocab > 2 and vocab**n_ctx > max_sequences:
+            vocab -= 1
     return ModelConfig(
-        d_vocab=int(rng.integers(v[0], v[1] + 1)),
-        n_ctx=int(rng.integers(n[0], n[1] + 1)),
+        d_vocab=vocab,
+        n_ctx=n_ctx,
         d_model=dm,
         d_head=int(rng.integers(max(1, d[0] - 2), dm + 1)),
     )

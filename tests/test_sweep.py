@@ -227,7 +227,17 @@ def test_bad_options_are_clear_errors(tmp_path):
 
 
 def test_model_of_another_shape_is_refused(tmp_path):
+    """Each shape has its own models folder (models/n{n}-v{v}-...); a file of another shape found
+    at the path of the asked shape is refused."""
+    import shutil
+
+    from extract.models import model_path
+
     _sweep(tmp_path, [1])
+    other = model_path(tmp_path / "models", 1, ModelConfig(7, 3, 8, 8))
+    assert other != model_path(tmp_path / "models", 1, TINY)
+    other.parent.mkdir(parents=True)
+    shutil.copy(model_path(tmp_path / "models", 1, TINY), other)
     with pytest.raises(SweepError, match="differs from the sweep's"):
         run_sweep([1], "cubic", tmp_path / "models", tmp_path / "res2", config=ModelConfig(7, 3, 8, 8),
                   runner=fake_runner, progress=False)
@@ -297,7 +307,8 @@ def test_end_to_end_rows_are_checked_and_sound(tmp_path):
     names = [s.name for s in all_strategies() if s.family in AVAILABLE][:6]
     summary = run_sweep([7], [s for s in all_strategies() if s.name in names], tmp_path / "models",
                         tmp_path / "res", config=TINY, steps=200, progress=False, log=lambda m: None)
-    truth = exact_correct_count(load_model(tmp_path / "models" / "seed-7.safetensors"))
+    from extract.models import model_path
+    truth = exact_correct_count(load_model(model_path(tmp_path / "models", 7, TINY)))
     assert len(summary.rows) == len(names)
     for r in summary.rows:
         assert r["verdict"] == "ok", r
@@ -566,3 +577,14 @@ def test_a_bad_provenance_field_is_a_clear_error(tmp_path):
     append_row(res, dict(row, train_recipe=7))
     with pytest.raises(SweepError, match=r"journal.jsonl: line 1: field 'train_recipe'"):
         read_journal(res)
+
+
+def test_the_checker_work_budget_reaches_every_checker_process(tmp_path: Path) -> None:
+    """--max-ops is the budget of the sweep's checker processes: a budget below a certificate's cost
+    bound turns its row into one malformed line naming the cost, a generous one checks it."""
+    tight = run_sweep([1], "cubic", tmp_path / "models", tmp_path / "tight", config=TINY, steps=TINY_STEPS,
+                      progress=False, max_ops=1000)
+    assert [r["verdict"] for r in tight.rows] == ["malformed"] and "(cost)" in tight.rows[0]["message"]
+    roomy = run_sweep([1], "cubic", tmp_path / "models", tmp_path / "roomy", config=TINY, steps=TINY_STEPS,
+                      progress=False, max_ops=10**12)
+    assert [r["verdict"] for r in roomy.rows] == ["ok"]
