@@ -46,7 +46,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """The paper's training recipe (training.md)."""
+    """The paper's training recipe (docs/training.md)."""
 
     seed: int = 123
     steps: int = 3000

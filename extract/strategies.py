@@ -113,7 +113,7 @@ class Strategy:
 
 
 def subcubic_cost_class(direct_path: str, attention_error: str) -> str:
-    """The leading cost term of a subcubic variant's check (strategies.md section 3)."""
+    """The leading cost term of a subcubic variant's check (docs/strategies.md; docs/proofs/subcubic.md)."""
     if attention_error.startswith("exact_EQKE") or attention_error == "max_diff_exact" or direct_path.endswith("exact"):
         return "O(v^2 d) (cubic-reference parts)"
     if "recursive" in attention_error and direct_path in ("mean_query+max_diff", "svd_query+max_diff", "max_diff"):

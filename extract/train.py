@@ -1,4 +1,4 @@
-"""Training a Max-of-K model with the paper's recipe (training.md), deterministically per seed.
+"""Training a Max-of-K model with the paper's recipe (docs/training.md), deterministically per seed.
 
 Recipe: every weight initialised normal(0, 0.8/sqrt(d_model)); each step draws a batch of
 sequences with n tokens i.i.d. uniform on 0..v-1 (label = max); cross-entropy on the last

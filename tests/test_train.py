@@ -1,4 +1,4 @@
-"""Training follows the paper's recipe deterministically (training.md)."""
+"""Training follows the paper's recipe deterministically (docs/training.md)."""
 
 from __future__ import annotations
 

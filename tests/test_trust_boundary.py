@@ -1,4 +1,4 @@
-"""The trust boundary of checker/ (architecture.md), enforced on the source by walking its AST.
+"""The trust boundary of checker/ (docs/trust-model.md), enforced on the source by walking its AST.
 
 Rules, for every checker/**/*.py:
 1. No import of the untrusted side or of float-producing libraries: extract, torch, mpmath,

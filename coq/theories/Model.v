@@ -1,6 +1,6 @@
 (** * The accuracy theorem of a one-layer attention-only Max-of-K transformer
 
-    This file is the whole statement: it restates shared/design/semantics.md over
+    This file is the whole statement: it restates docs/semantics.md over
     Coq's real numbers.  Nothing here is optimised; every other file exists to prove
     instances of [at_least_correct].
 
