@@ -231,6 +231,13 @@ def zero_case(q: int, m: int, U: IntMatrix, V: IntMatrix, P: IntMatrix, wlo: lis
     return True
 
 
+def query_positions(paths: ExactPaths, Plo: IntMatrix, Phi: IntMatrix, q: int, ops: OpCounter):
+    """For query q: the non-query positions sorted by EQKP (section 4), their prefix sums of the
+    positional weight enclosures, and the query slot's enclosure (Plo, Phi at position n - 1)."""
+    order = sort_positions(paths.EQKP.rows[q], ops)
+    return order, position_sums(order, Plo[q], Phi[q], ops), Plo[q][-1], Phi[q][-1]
+
+
 def cubic_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
     """Decide every case of the cubic split (docs/proofs/cubic.md sections 4-7)."""
     U, V, P = common_scale(paths.EUPU, paths.EVOU, paths.PVOU)
@@ -240,9 +247,7 @@ def cubic_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
     zero: dict[tuple[int, int], bool] = {}
     values: dict[tuple[int, int, int], tuple[int, ...]] = {}
     for q in range(v):
-        order = sort_positions(paths.EQKP.rows[q], ops)
-        sums = position_sums(order, Plo[q], Phi[q], ops)
-        pq_lo, pq_hi = Plo[q][n - 1], Phi[q][n - 1]
+        order, sums, pq_lo, pq_hi = query_positions(paths, Plo, Phi, q, ops)
         Elo_q, Ehi_q = Elo[q], Ehi[q]
         for m in range(q, v):
             # Lemma 6.1: the c = 0 case (needs a non-query position holding m when q < m).

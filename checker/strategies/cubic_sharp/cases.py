@@ -24,8 +24,7 @@ from checker.strategies.cubic import (
     common_scale,
     exp_tables,
     mulup,
-    position_sums,
-    sort_positions,
+    query_positions,
     threshold,
     zero_case,
 )
@@ -154,9 +153,7 @@ def sharp_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
     zero: dict[tuple[int, int], bool] = {}
     values: dict[tuple[int, int, int], tuple[int, ...]] = {}
     for q in range(v):
-        order = sort_positions(paths.EQKP.rows[q], ops)
-        sums = position_sums(order, Plo[q], Phi[q], ops)
-        pq_lo, pq_hi = Plo[q][n - 1], Phi[q][n - 1]
+        order, sums, pq_lo, pq_hi = query_positions(paths, Plo, Phi, q, ops)
         Elo_q, Ehi_q, Uq = Elo[q], Ehi[q], U[q]
         wq = (Elo_q[q] * pq_lo, Ehi_q[q] * pq_hi)
         tlo, thi = sum(Plo[q][: n - 1]), sum(Phi[q][: n - 1])  # all non-query positions (the c = 0 arrangement)

@@ -84,7 +84,7 @@ class Group:
         self.tab, self.q, self.m = tab, q, m
         self.xs = [x for x in range(tab.v) if x != m]
         self._u: list[int] | None = None
-        self._dU: Vector | None = None
+        self._dU: dict[int, Vector] = {}
         self._dV: dict[int, Vector] = {}
         self._dP: dict[int, Vector] = {}
         self._term: dict[tuple[int, int], Vector] = {}
@@ -106,29 +106,24 @@ class Group:
             self._u = out
         return self._u
 
+    def _diff(self, cache: dict[int, Vector], key: int, row: list[int], ops: OpCounter) -> Vector:
+        """[row[x_i] - row[m]] over the competitors x_i != m, computed once per key."""
+        if key not in cache:
+            cache[key] = [row[x] - row[self.m] for x in self.xs]
+            ops.add(len(self.xs))
+        return cache[key]
+
     def dU(self, ops: OpCounter) -> Vector:
         """dU[i] = EUPU[q, x_i] - EUPU[q, m] (integers at scale 2^e0), x_i the competitors != m."""
-        if self._dU is None:
-            Uq, m = self.tab.U[self.q], self.m
-            self._dU = [Uq[x] - Uq[m] for x in self.xs]
-            ops.add(len(self.xs))
-        return self._dU
+        return self._diff(self._dU, 0, self.tab.U[self.q], ops)
 
     def dV(self, t: int, ops: OpCounter) -> Vector:
         """dV_t[i] = EVOU[t, x_i] - EVOU[t, m]."""
-        if t not in self._dV:
-            Vt, m = self.tab.V[t], self.m
-            self._dV[t] = [Vt[x] - Vt[m] for x in self.xs]
-            ops.add(len(self.xs))
-        return self._dV[t]
+        return self._diff(self._dV, t, self.tab.V[t], ops)
 
     def dP(self, p: int, ops: OpCounter) -> Vector:
         """dP_p[i] = PVOU[p, x_i] - PVOU[p, m]."""
-        if p not in self._dP:
-            Pp, m = self.tab.P[p], self.m
-            self._dP[p] = [Pp[x] - Pp[m] for x in self.xs]
-            ops.add(len(self.xs))
-        return self._dP[p]
+        return self._diff(self._dP, p, self.tab.P[p], ops)
 
     def term(self, p: int, t: int, ops: OpCounter) -> Vector:
         """Lemma 3.1: T_p(t)[i] = mulup(H_p(t, x_i), Elo(t) Plo(p), Ehi(t) Phi(p)) >= 2^-(e0-2F) e(t) pi(p) h_p(t, x_i)."""
