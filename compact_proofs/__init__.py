@@ -40,6 +40,7 @@ from checker.verify import Verdict, check_file
 from compact_proofs._coq import ProveResult
 from extract.config import ModelConfig, TrainConfig
 from extract.errors import UserError
+from extract.journal import floor_decimal
 
 if TYPE_CHECKING:  # extract.model loads torch: imported where a model is handled, so check() starts fast
     from extract.model import ModelWeights
@@ -296,7 +297,7 @@ class Result:
         head = "claim holds" if self.ok else "CLAIM FAILS"
         reduced = "" if b.denominator == self.n_sequences else f" = {b.numerator}/{b.denominator}"
         return (f"{self.strategy}: {head}: certified {self.certified}/{self.n_sequences}{reduced} "
-                f"~ {float(b):.6f}, {self.ops} checker ops -> {self.certificate}")
+                f"~ {floor_decimal(b)}, {self.ops} checker ops -> {self.certificate}")
 
 
 def check(path: str | os.PathLike[str], model: ModelLike | None = None, *,

@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TextIO
 
 from extract.config import CONFIGS, SHOWCASE_SEED, ModelConfig, TrainConfig, config_by_name
 from extract.errors import UserError
-from extract.journal import JOURNAL, RESULTS_CSV, RESULTS_JSON, VERDICTS
+from extract.journal import JOURNAL, RESULTS_CSV, RESULTS_JSON, VERDICTS, floor_decimal as decimal
 from extract.report import ReportError, summary_json, write_report
 from extract.strategies import Strategy, all_strategies, beyond_paper_strategies, parse_strategy
 
@@ -92,13 +92,6 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def decimal(x: Fraction, digits: int = 6) -> str:
-    """``x`` in [0, 1] truncated (rounded down) to ``digits`` decimal places."""
-    scaled = x.numerator * 10**digits // x.denominator
-    text = str(scaled).rjust(digits + 1, "0")
-    return f"{text[:-digits]}.{text[-digits:]}"
 
 
 def bound_text(certified: int, n_sequences: int) -> str:

@@ -35,6 +35,7 @@ from extract.certificate import build_certificate, json_int, write_certificate
 from extract.config import ModelConfig
 from extract.errors import SweepError
 from extract.model import ModelWeights
+from extract.journal import floor_decimal
 from extract.models import UNKNOWN, load_weights
 from extract.strategies import Strategy, search_module
 
@@ -264,7 +265,7 @@ def make_row(job: Job, outcome: CheckOutcome, search_seconds: float | None, cert
         "certified": certified,
         "claimed": outcome.claimed,
         "bound": None if bound is None else f"{bound.numerator}/{bound.denominator}",
-        "bound_decimal": None if bound is None else format_fraction(bound, 12),
+        "bound_decimal": None if bound is None else floor_decimal(bound, 12),
         "ops": outcome.ops,
         "check_seconds": outcome.seconds,
         "search_seconds": search_seconds,
@@ -278,13 +279,6 @@ def make_row(job: Job, outcome: CheckOutcome, search_seconds: float | None, cert
         "train_recipe": job.train_recipe,
         "model": job.model,
     }
-
-
-def format_fraction(x: Fraction, digits: int) -> str:
-    """``x`` in [0, 1] as a decimal string truncated (rounded down) to ``digits`` places."""
-    scaled = x.numerator * 10**digits // x.denominator
-    s = str(scaled).rjust(digits + 1, "0")
-    return f"{s[:-digits]}.{s[-digits:]}"
 
 
 def _one_line(e: BaseException) -> str:

@@ -25,8 +25,17 @@ import io
 import json
 import os
 from collections.abc import Iterable
+from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any
+
+
+def floor_decimal(x: Fraction, digits: int = 6) -> str:
+    """``x`` in [0, 1] as a decimal string rounded DOWN to ``digits`` places (a lower bound stays
+    a lower bound when shortened); the spelling of the results' ``bound_decimal`` column."""
+    scaled = x.numerator * 10**digits // x.denominator
+    text = str(scaled).rjust(digits + 1, "0")
+    return f"{text[:-digits]}.{text[-digits:]}"
 
 from extract.errors import SweepError
 from extract.strategies import all_strategies

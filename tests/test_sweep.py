@@ -22,7 +22,8 @@ import pytest
 from extract.config import ModelConfig
 from extract.errors import SweepError
 from extract.executors import iter_results
-from extract.job import CheckOutcome, Job, format_fraction, make_row
+from extract.job import CheckOutcome, Job, make_row
+from extract.journal import floor_decimal as format_fraction
 from extract.journal import (
     CSV_COLUMNS,
     JOURNAL,
@@ -195,7 +196,7 @@ def test_error_rows_are_retried_but_finished_rows_win(tmp_path):
     assert [r["verdict"] for r in read_journal(res)] == ["error"]
 
 
-def test_format_fraction_truncates_exactly():
+def test_bound_decimals_are_rounded_down_exactly():
     assert format_fraction(Fraction(1, 3), 5) == "0.33333"
     assert format_fraction(Fraction(2, 3), 5) == "0.66666"
     assert format_fraction(Fraction(1), 3) == "1.000"
