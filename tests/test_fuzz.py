@@ -39,6 +39,7 @@ from checker.verify import CheckerInternalError, check_certificate
 from extract.certificate import build_certificate, encode_weights
 from extract.config import ModelConfig
 from extract.model import ModelWeights
+from extract.search import refine as search_refine
 from extract.search import subcubic as search_subcubic
 from tests.oracle import exact_correct_count, tiny_trained_weights
 
@@ -50,6 +51,7 @@ SUBCUBIC_KNOBS = [
     dict(direct_path="svd_query+max_diff", attention="mean+diff", attention_error="mean+max_diff_subproduct_recursive"),
     dict(direct_path="global_max_diff_exact", attention="per-query", attention_error="svd"),
 ]
+REFINE_BUDGETS = ["0", "2e5", "full"]
 OUTCOMES = ("rejected malformed", "rejected failing", "internal error", "accepted", "accepted and false")
 
 
@@ -81,6 +83,10 @@ def base_certificates() -> tuple[tuple[dict[str, Any], int], ...]:
         out.append((build_certificate(w, "cubic", {}, {}, 0), i))
         for knobs in SUBCUBIC_KNOBS:
             out.append((build_certificate(w, "subcubic", knobs, search_subcubic.search(w, knobs).witness, 0), i))
+        out.append((build_certificate(w, "cubic-sharp", {}, {}, 0), i))
+        for budget in ("2e5", "full"):
+            plan = search_refine.search(w, {"budget": budget}).witness
+            out.append((build_certificate(w, "refine", {"budget": budget}, plan, 0), i))
     assert {c["strategy"]["name"] for c, _ in out} == set(STRATEGY_MODULES)
     return tuple((_checked_claim(c), i) for c, i in out)
 
@@ -191,10 +197,11 @@ def mutate_header(c: dict[str, Any], rnd: random.Random, w: ModelWeights) -> Non
     op = rnd.randrange(3)
     if op == 0:
         c["strategy"]["name"] = rnd.choice(sorted(STRATEGY_MODULES))
-        c["strategy"]["knobs"] = rnd.choice([{}, dict(rnd.choice(SUBCUBIC_KNOBS))])
+        c["strategy"]["knobs"] = rnd.choice([{}, dict(rnd.choice(SUBCUBIC_KNOBS)), {"budget": rnd.choice(REFINE_BUDGETS)}])
     elif op == 1 and c["strategy"]["knobs"]:
         k = rnd.choice(sorted(c["strategy"]["knobs"]))
-        c["strategy"]["knobs"] = dict(c["strategy"]["knobs"], **{k: rnd.choice(SUBCUBIC_KNOBS)[k]})
+        values = REFINE_BUDGETS if k == "budget" else [kn[k] for kn in SUBCUBIC_KNOBS]
+        c["strategy"]["knobs"] = dict(c["strategy"]["knobs"], **{k: rnd.choice(values)})
     else:
         key = rnd.choice(["d_vocab", "n_ctx", "d_model", "d_head"])
         c["model"][key] = _new_int(rnd, c["model"][key])
