@@ -134,7 +134,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _give_up_on_stdout() -> None:
+def detach_stdout() -> None:
     """Point file descriptor 1 at the null device, so the interpreter's final flush cannot fail again."""
     try:
         null = os.open(os.devnull, os.O_WRONLY)
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             return e.code if isinstance(e.code, int) else EXIT_MALFORMED
         return run(args.files, args.json, out, args.max_ops)
     except (OutputError, OSError, ValueError) as e:
-        _give_up_on_stdout()
+        detach_stdout()
         try:
             print(f"checker: cannot write the verdict to standard output: {one_line(str(e), MAX_MESSAGE_CHARS)}", file=sys.stderr)
         except (OSError, ValueError):

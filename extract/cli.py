@@ -15,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from checker.cli import detach_stdout
 from extract.config import CONFIGS, SHOWCASE_SEED, ModelConfig, TrainConfig, config_by_name
 from extract.errors import UserError
 from extract.journal import JOURNAL, RESULTS_CSV, RESULTS_JSON, VERDICTS, floor_decimal as decimal
@@ -612,18 +613,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
         return code
     except BrokenPipeError:
-        _detach_stdout()
+        detach_stdout()
         return EXIT_BROKEN_PIPE
-
-
-def _detach_stdout() -> None:
-    """Point standard output at the null device so the interpreter's final flush cannot fail again."""
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stdout.fileno())
-        os.close(null)
-    except (OSError, ValueError, AttributeError):
-        pass
 
 
 if __name__ == "__main__":

@@ -160,7 +160,38 @@ def random_tiny_config(rng: np.random.Generator, v: tuple[int, int] = (6, 12), n
     )
 
 
+def seq_index(seq: tuple[int, ...], v: int) -> int:
+    idx = 0
+    for t in seq:
+        idx = idx * v + t
+    return idx
+
+
+def tiny_model_zoo(count: int, seed: int) -> list[tuple[str, ModelWeights]]:
+    """Random tiny configurations: briefly trained models (many cases certify) and random weights."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(count):
+        v = int(rng.integers(4, 13))
+        n = int(rng.integers(2, 5))
+        if v ** n > 12**3 and n == 4:
+            v = int(rng.integers(4, 8))
+        d = int(rng.integers(4, 9))
+        dh = int(rng.integers(2, d + 1))
+        cfg = ModelConfig(d_vocab=v, n_ctx=n, d_model=d, d_head=dh)
+        kind = i % 5
+        if kind == 0:
+            w = tiny_trained_weights(ModelConfig(d_vocab=min(v, 8), n_ctx=n, d_model=d, d_head=dh), int(rng.integers(1 << 15)), 300)
+            out.append(("trained", w))
+        else:
+            scale = float(rng.choice([0.3, 1.0, 3.0, 10.0]))
+            out.append((f"random(scale={scale})", ModelWeights.random(cfg, int(rng.integers(1 << 30)), scale=scale)))
+    return out
+
+
 __all__ = [
+    "seq_index",
+    "tiny_model_zoo",
     "all_sequences",
     "exact_correct_count",
     "exact_correct_mask",

@@ -26,7 +26,7 @@ from extract.config import ModelConfig
 from extract.model import ModelWeights
 from extract.search.cubic import float_cubic_count, search
 from tests.mutations import assert_claim_plus_one_fails, assert_weight_change_without_new_hash_is_rejected
-from tests.oracle import exact_correct_mask, tiny_trained_weights
+from tests.oracle import exact_correct_mask, seq_index, tiny_model_zoo, tiny_trained_weights
 
 # ---------------------------------------------------------------- helpers
 
@@ -58,35 +58,6 @@ def counted_sequences(cases: cubic.CubicCases, v: int) -> list[tuple[int, tuple[
     return out
 
 
-def seq_index(seq: tuple[int, ...], v: int) -> int:
-    idx = 0
-    for t in seq:
-        idx = idx * v + t
-    return idx
-
-
-def model_zoo(count: int, seed: int) -> list[tuple[str, ModelWeights]]:
-    """Random tiny configurations: briefly trained models (many cases certify) and random weights."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in range(count):
-        v = int(rng.integers(4, 13))
-        n = int(rng.integers(2, 5))
-        if v ** n > 12**3 and n == 4:
-            v = int(rng.integers(4, 8))
-        d = int(rng.integers(4, 9))
-        dh = int(rng.integers(2, d + 1))
-        cfg = ModelConfig(d_vocab=v, n_ctx=n, d_model=d, d_head=dh)
-        kind = i % 5
-        if kind == 0:
-            w = tiny_trained_weights(ModelConfig(d_vocab=min(v, 8), n_ctx=n, d_model=d, d_head=dh), int(rng.integers(1 << 15)), 300)
-            out.append(("trained", w))
-        else:
-            scale = float(rng.choice([0.3, 1.0, 3.0, 10.0]))
-            out.append((f"random(scale={scale})", ModelWeights.random(cfg, int(rng.integers(1 << 30)), scale=scale)))
-    return out
-
-
 def assert_sound(weights: ModelWeights) -> int:
     """Every counted sequence is distinct, has the case's shape, and is truly correct."""
     cfg = weights.config
@@ -109,7 +80,7 @@ def assert_sound(weights: ModelWeights) -> int:
 @functools.cache
 def zoo() -> list[tuple[str, ModelWeights]]:
     """The 300 tiny models of the soundness test (built on first use: 60 of them are trained)."""
-    return model_zoo(300, seed=20261126)
+    return tiny_model_zoo(300, seed=20261126)
 
 
 @pytest.mark.parametrize("chunk", range(10))

@@ -26,7 +26,7 @@ from extract.config import ModelConfig
 from extract.model import ModelWeights
 from extract.search.cubic_sharp import float_sharp_count, search
 from tests.mutations import assert_claim_plus_one_fails, assert_weight_change_without_new_hash_is_rejected
-from tests.oracle import exact_correct_mask, tiny_trained_weights
+from tests.oracle import exact_correct_mask, seq_index, tiny_model_zoo, tiny_trained_weights
 
 NAME = "cubic-sharp"
 
@@ -63,33 +63,6 @@ def enumerate_counted(cases: cubic.CubicCases) -> list[tuple[tuple[int, int, int
     return out
 
 
-def index_of(seq: tuple[int, ...], v: int) -> int:
-    i = 0
-    for t in seq:
-        i = i * v + t
-    return i
-
-
-def tiny_models(count: int, seed: int) -> list[tuple[str, ModelWeights]]:
-    """Random tiny configurations (v 4..12, n 2..4): one in five briefly trained, the rest random weights."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in range(count):
-        v, n = int(rng.integers(4, 13)), int(rng.integers(2, 5))
-        if n == 4:
-            v = int(rng.integers(4, 9))
-        d = int(rng.integers(4, 9))
-        dh = int(rng.integers(2, d + 1))
-        if i % 5 == 0:
-            cfg = ModelConfig(d_vocab=min(v, 8), n_ctx=n, d_model=d, d_head=dh)
-            out.append(("trained", tiny_trained_weights(cfg, int(rng.integers(1 << 15)), 300)))
-        else:
-            scale = float(rng.choice([0.3, 1.0, 3.0, 10.0]))
-            cfg = ModelConfig(d_vocab=v, n_ctx=n, d_model=d, d_head=dh)
-            out.append((f"random(scale={scale})", ModelWeights.random(cfg, int(rng.integers(1 << 30)), scale=scale)))
-    return out
-
-
 def assert_sound_and_dominating(weights: ModelWeights) -> tuple[int, int]:
     """Every counted sequence is distinct, has its case's shape and is truly correct (oracle);
     every cubic case set is contained in the sharp one; the counted operations are within
@@ -103,7 +76,7 @@ def assert_sound_and_dominating(weights: ModelWeights) -> tuple[int, int]:
     assert len({s for _, s in seqs}) == len(seqs), "a sequence is counted twice"
     for (q, m, c), s in seqs:
         assert s[-1] == q and max(s) == m and sum(1 for t in s[:-1] if t < m) == c
-        assert mask[index_of(s, v)], f"counted sequence {s} (case {(q, m, c)}) is not correct"
+        assert mask[seq_index(s, v)], f"counted sequence {s} (case {(q, m, c)}) is not correct"
     assert sharp.count() <= int(mask.sum())
     # Lemma 3.2: same case keys, every cubic set inside the sharp one, hence the count dominates.
     assert sharp.zero == plain.zero
@@ -121,11 +94,11 @@ def assert_sound_and_dominating(weights: ModelWeights) -> tuple[int, int]:
 @functools.cache
 def zoo() -> list[tuple[str, ModelWeights]]:
     """The 300 tiny models of the default soundness test (60 of them briefly trained)."""
-    return tiny_models(300, seed=20261202)
+    return tiny_model_zoo(300, seed=20261202)
 
 
 @pytest.mark.parametrize("chunk", range(10))
-def test_every_counted_sequence_is_correct_and_dominates_cubic_on_300_tiny_models(chunk):
+def test_every_counted_sequence_is_correct_and_dominates_cubic_on_300_tiny_model_zoo(chunk):
     gained = certified = 0
     for _, w in zoo()[chunk * 30 : (chunk + 1) * 30]:
         plain, sharp = assert_sound_and_dominating(w)
@@ -134,7 +107,7 @@ def test_every_counted_sequence_is_correct_and_dominates_cubic_on_300_tiny_model
     assert certified > 0  # the property is exercised, not vacuous
 
 
-def test_the_sharp_test_certifies_more_than_cubic_on_trained_tiny_models():
+def test_the_sharp_test_certifies_more_than_cubic_on_trained_tiny_model_zoo():
     """Non-vacuity of the sharpening: on the trained models of the zoo the count strictly grows somewhere."""
     gains = [s - p for label, w in zoo()[:100] if label == "trained" for p, s in [assert_sound_and_dominating(w)]]
     assert any(g > 0 for g in gains)
@@ -153,8 +126,8 @@ def test_counted_sequences_are_correct_on_hypothesis_models(v, n, d, dh, seed, s
 
 @pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(10))
-def test_soundness_on_1000_tiny_models(chunk):
-    for _, w in tiny_models(1000, seed=777)[chunk * 100 : (chunk + 1) * 100]:
+def test_soundness_on_1000_tiny_model_zoo(chunk):
+    for _, w in tiny_model_zoo(1000, seed=777)[chunk * 100 : (chunk + 1) * 100]:
         assert_sound_and_dominating(w)
 
 
