@@ -124,14 +124,20 @@ def run(files: list[str], as_json: bool, out: TextIO, max_ops: int = DEFAULT_MAX
     return code
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text[:40]!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def int_at_least(low: int, what: str):
+    """An argparse type: an integer >= ``low``, else a usage error "expected WHAT, got ..."."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text[:40]!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+    return parse
+
+
+positive_int = int_at_least(1, "a positive integer")
 
 
 def detach_stdout() -> None:
@@ -156,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="certificate files (JSON, regular files only)")
     parser.add_argument("--json", action="store_true", help="print one JSON array of results instead of text lines")
-    parser.add_argument("--max-ops", type=_positive_int, default=DEFAULT_MAX_OPS, metavar="N",
+    parser.add_argument("--max-ops", type=positive_int, default=DEFAULT_MAX_OPS, metavar="N",
                         help=f"work budget: refuse certificates whose cost bound exceeds N (default {DEFAULT_MAX_OPS:,})")
     try:
         try:

@@ -9,6 +9,7 @@ import importlib
 import itertools
 from dataclasses import dataclass
 
+from checker.strategies.refine import BUDGETS
 from checker.strategies.subcubic import KNOBS as SUBCUBIC_KNOBS
 
 # The knob values are defined once, by the checker that has to accept them (extract may import
@@ -140,8 +141,6 @@ def all_strategies() -> list[Strategy]:
 
 def refine_strategies() -> list[Strategy]:
     """The refine points, one per budget (``refine:BUDGET``); not among the paper's 102 of all_strategies()."""
-    from checker.strategies.refine import BUDGETS
-
     return [Strategy("refine", (("budget", b),), f"cubic + refined cases (~{b} extra ops)") for b in BUDGETS]
 
 
