@@ -88,9 +88,11 @@ def load_ops(v: int, n: int, d: int, h: int) -> int:
 DECIDE_ROUNDS_BITS = (32, 64, 128, 256, 512, 1024, 2048)  # checker.decide: START_BITS doubling to DEFAULT_MAX_BITS
 
 
-def decide_units(v: int, n: int) -> int:
-    """Work units of checker.decide.decide_sequence on one sequence (every precision round taken)."""
-    per_round = sum(2 * n * (exp_units(b) + 6) + exp_units(b + 8) + (v - 1) * (4 * n + 2) for b in DECIDE_ROUNDS_BITS)
+def decide_units(v: int, n: int, max_bits: int = DECIDE_ROUNDS_BITS[-1]) -> int:
+    """Work units of checker.decide.classify_sequence on one sequence with precision cap ``max_bits``
+    (every precision round up to the cap taken)."""
+    rounds = [b for b in DECIDE_ROUNDS_BITS if b <= max_bits]
+    per_round = sum(2 * n * (exp_units(b) + 6) + exp_units(b + 8) + (v - 1) * (4 * n + 2) for b in rounds)
     return 8 * n + 6 * v * n + per_round
 
 

@@ -20,6 +20,7 @@ it incorrect. Otherwise the precision doubles, up to max_bits (then "undecided":
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
@@ -32,6 +33,8 @@ from checker.sqrt_bounds import inv_sqrt_bounds
 Status = Literal["correct", "incorrect", "undecided"]
 START_BITS = 32
 DEFAULT_MAX_BITS = 2048
+CHEAP_BITS = 128  # a CappedDecider's precision before a decision counts as an escalation
+FALLBACK_MAX = 128  # decisions per check taken to DEFAULT_MAX_BITS, at most; bounds the work (checker/cost.py)
 
 
 class _Prepared:
@@ -148,3 +151,26 @@ def classify_sequence(paths: ExactPaths, d_head: int, seq: tuple[int, ...], ops:
 def decide_sequence(paths: ExactPaths, d_head: int, seq: tuple[int, ...], ops: OpCounter, max_bits: int = DEFAULT_MAX_BITS) -> bool:
     """True only when the sequence is PROVED correct (every competitor strictly below the max's logit)."""
     return classify_sequence(paths, d_head, seq, ops, max_bits) == "correct"
+
+
+@dataclass
+class CappedDecider:
+    """Decides sequences one at a time within a work cap known before the check starts.
+
+    Claim: a call returns True only when decide_sequence would, i.e. only for a sequence PROVED
+    correct. Each sequence is first decided at up to CHEAP_BITS bits; at most ``escalations`` of the
+    sequences left undecided there are decided again at up to DEFAULT_MAX_BITS; the others are not
+    certified (False). The cap bounds the work a witness can direct (exact ties, which are
+    wrong by definition, never decide and would otherwise run every precision round); it only
+    ever lowers a count.
+    """
+
+    escalations: int = FALLBACK_MAX
+    escalated: int = 0
+
+    def __call__(self, paths: ExactPaths, d_head: int, seq: tuple[int, ...], ops: OpCounter) -> bool:
+        status = classify_sequence(paths, d_head, seq, ops, CHEAP_BITS)
+        if status == "undecided" and self.escalated < self.escalations:
+            self.escalated += 1
+            status = classify_sequence(paths, d_head, seq, ops)
+        return status == "correct"

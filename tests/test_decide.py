@@ -154,3 +154,34 @@ def test_malformed_sequences_are_rejected(seq: tuple[int, ...]) -> None:
     paths = paths_of(ModelWeights.random(cfg, 0))
     with pytest.raises(ValueError):
         decide_sequence(paths, cfg.d_head, seq, OpCounter())
+
+
+def test_capped_decider_escalates_at_most_its_cap_and_certifies_only_what_a_decision_proves(monkeypatch) -> None:
+    """CappedDecider: a sequence undecided at CHEAP_BITS is re-decided at full precision only while
+    escalations are left; every True comes from a full decision that returned 'correct'."""
+    import checker.decide as decide
+
+    calls: list[int] = []
+
+    def fake(paths, d_head, seq, ops, max_bits=decide.DEFAULT_MAX_BITS):
+        calls.append(max_bits)
+        if max_bits == decide.CHEAP_BITS:
+            return "undecided"
+        return "correct" if seq[0] % 2 == 0 else "incorrect"
+
+    monkeypatch.setattr(decide, "classify_sequence", fake)
+    decider = decide.CappedDecider(escalations=3)
+    got = [decider(None, 1, (i, 0), OpCounter()) for i in range(10)]
+    assert calls.count(decide.DEFAULT_MAX_BITS) == 3 and decider.escalated == 3
+    assert got == [True, False, True] + [False] * 7
+
+
+def test_capped_decider_agrees_with_decide_sequence_on_tiny_models() -> None:
+    w = tiny_trained_weights(ModelConfig(d_vocab=6, n_ctx=3, d_model=6, d_head=6), 4, 200)
+    paths = paths_of(w)
+    from checker.decide import CappedDecider
+
+    decider = CappedDecider()
+    for s in all_sequences(6, 3):
+        s = tuple(int(t) for t in s)
+        assert decider(paths, 6, s, OpCounter()) == decide_sequence(paths, 6, s, OpCounter())

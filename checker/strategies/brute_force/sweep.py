@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from checker.decide import decide_sequence
+from checker.decide import FALLBACK_MAX, decide_sequence
 from checker.ops import OpCounter
 from checker.paths import ExactPaths
 from checker.sqrt_bounds import inv_sqrt_bounds
@@ -39,7 +39,6 @@ from checker.strategies.brute_force.tables import (
     rows_bounds,
 )
 
-FALLBACK_MAX = 128  # sequences decided one by one (decide_sequence) per check, at most; bounds the work
 CHUNK_ELEMENTS = 1 << 19  # int64 entries per broadcast chunk (about 4 MB: stays in cache)
 
 Box = list[tuple[int, int]]  # one half-open interval [lo, hi) of tokens per free position

@@ -14,7 +14,9 @@ model's shape and the witness sizes only (docs/proofs/refine.md section 7).
 from __future__ import annotations
 
 from checker.certificate import Certificate
-from checker.cost import Header, paths_ops
+from checker.cost import Header, decide_units, paths_ops
+from checker.decide import CHEAP_BITS, FALLBACK_MAX
+from checker.strategies import cubic
 from checker.ops import OpCounter
 from checker.paths import exact_paths
 from checker.strategies.refine.cases import refine_count
@@ -81,6 +83,19 @@ def cost_bound_sizes(v: int, n: int, d: int, dh: int, split_roots: int, split_no
 
 
 def cost_bound(h: Header) -> int:
-    """Upper bound on the operations of check() from the header and the lengths of the witness's
-    two lists (each valid entry is one split; invalid entries make the witness rejected)."""
-    return cost_bound_sizes(h.d_vocab, h.n_ctx, h.d_model, h.d_head, h.witness_size("split_roots"), h.witness_size("split_nodes"))
+    """Work units (checker/cost.py) of check(), from the header and the lengths of the witness's two
+    lists (each valid entry is one split; invalid entries make the witness rejected).
+
+    The shared base (paths, exp tables, pessimisations, per-group loops) is charged as cubic's
+    bound plus refine's own count of it; per split case the wider of its node tests (one unit per
+    counted operation) and one decision at up to CHEAP_BITS bits; and FALLBACK_MAX decisions at
+    full precision (the escalations of checker.decide.CappedDecider).
+    """
+    v, n, d, dh = h.d_vocab, h.n_ctx, h.d_model, h.d_head
+    roots, nodes = h.witness_size("split_roots"), h.witness_size("split_nodes")
+    cheap = decide_units(v, n, CHEAP_BITS)
+    node = max(node_ops_bound(v, n), single_ops_bound(v, n))
+    per_root = max(cheap, (1 << max(n - 1, 0)) * node)
+    per_node = max(cheap, (v - 1) * node)
+    base = cubic.cost_bound(h) + cost_bound_sizes(v, n, d, dh, 0, 0)
+    return base + roots * per_root + nodes * per_node + FALLBACK_MAX * decide_units(v, n)

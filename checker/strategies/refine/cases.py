@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from math import comb
 from typing import Callable
 
-from checker.decide import decide_sequence
+from checker.decide import CappedDecider
 from checker.ops import OpCounter
 from checker.paths import ExactPaths
 from checker.strategies.cubic import (
@@ -289,8 +289,12 @@ def mask_positions(mask: int, n: int) -> tuple[int, ...]:
 
 
 def refine_count(paths: ExactPaths, d_head: int, plan: Plan, ops: OpCounter, record: bool = False,
-                 decide: Callable[..., bool] = decide_sequence) -> RefineResult:
-    """Walk the case tree of the plan (section 2, Theorem 2.4) and count what its leaves certify (Theorem 6.1)."""
+                 decide: Callable[..., bool] | None = None) -> RefineResult:
+    """Walk the case tree of the plan (section 2, Theorem 2.4) and count what its leaves certify (Theorem 6.1).
+
+    Decided leaves go to ``decide`` (default: a fresh checker.decide.CappedDecider, section 5)."""
+    if decide is None:
+        decide = CappedDecider()
     tab = Tables(paths, d_head, ops)
     v, n = tab.v, tab.n
     res = RefineResult(leaves=[] if record else None)
