@@ -167,6 +167,20 @@ def test_committed_showcase_instance_is_the_export_of_seed_123():
     assert committed == render_instance(w, "cubic", python_cubic_claim(w), "Showcase_cubic")
 
 
+def test_committed_k5_instance_is_the_export_of_the_k5_seed_123_model():
+    # coq/instances/K5_cubic.v: the cubic instance of the Max-of-5 model (--config k5, seed 123).
+    model = ROOT / "models" / "n5-v64" / "seed-123.safetensors"
+    if not model.exists():
+        pytest.skip("models/n5-v64/seed-123.safetensors not present (compact-proofs train --config k5 --seed 123)")
+    from extract.coq_export import python_cubic_claim
+    from extract.weights import load_model
+
+    w = load_model(model)
+    assert w.config.n_ctx == 5
+    committed = (COQ / "instances" / "K5_cubic.v").read_text()
+    assert committed == render_instance(w, "cubic", python_cubic_claim(w), "K5_cubic")
+
+
 @pytest.mark.coq
 @coq
 @pytest.mark.parametrize("seed", [11, 12, 13, 14])

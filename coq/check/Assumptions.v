@@ -2,7 +2,7 @@
    with the allowed list (the axioms of Coq's real-number library). *)
 From CompactProofs Require Import Model Identity BruteForceSound CubicSound SubcubicSound.
 From CompactProofs.Instances Require Import Tiny_brute Showcase_cubic Showcase_subcubic_best
-  Showcase_subcubic_default.
+  Showcase_subcubic_default K5_cubic.
 Print Assumptions wins_iff_unnormalised_neg.
 Print Assumptions brute_force_sound.
 Print Assumptions cubic_sound.
@@ -11,3 +11,4 @@ Print Assumptions Tiny_brute_accuracy.
 Print Assumptions Showcase_cubic_accuracy.
 Print Assumptions Showcase_subcubic_best_accuracy.
 Print Assumptions Showcase_subcubic_default_accuracy.
+Print Assumptions K5_cubic_accuracy.
