@@ -469,6 +469,9 @@ def add_sweep_parsers(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--out", type=Path, default=None, help="report folder (default RESULTS/report)")
     r.add_argument("--json", action="store_true", help="print the summary as JSON instead of markdown")
     r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    r.add_argument("--baseline", type=Path, default=None, metavar="RESULTS",
+                   help="another results folder whose brute-force rows are used for the models that have none here "
+                        "(e.g. docs/results/paper-sweep): bounds normalised, exact counts and op fractions against it")
     _add_model_file_options(r, "report only the rows of these model files (matched by their weights' hash, "
                                "computed from the files)")
     r.set_defaults(func=cmd_report)
@@ -560,9 +563,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         shas = {inspect_model(p, None, None).weights_sha256 for p in expand_model_files(args.models, args.models_glob)}
     try:
         out = args.out or args.results / "report"
-        paths = write_report(args.results, out, plots=not args.no_plots, weights=shas)
+        paths = write_report(args.results, out, plots=not args.no_plots, weights=shas, baseline=args.baseline)
         if args.json:
-            print(json.dumps(summary_json(args.results, weights=shas), indent=1, sort_keys=True))
+            print(json.dumps(summary_json(args.results, weights=shas, baseline=args.baseline), indent=1, sort_keys=True))
         else:
             print(Path(paths["markdown"]).read_text())
             print(f"report written to {out}")

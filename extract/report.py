@@ -134,6 +134,21 @@ def brute_force_bounds(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], 
     return {(model_label(r), r["weights_sha256"]): bound_of(r) for r in ok_rows(rows) if r["family"] == "brute-force"}
 
 
+def brute_force_rows(rows: Sequence[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(model label, weights sha) -> the model's "ok" brute-force row (its count is the exact true count)."""
+    return {(model_label(r), r["weights_sha256"]): r for r in ok_rows(rows) if r["family"] == "brute-force"}
+
+
+def with_baseline(rows: Sequence[dict[str, Any]], baseline: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` plus the "ok" brute-force rows of ``baseline`` (another results folder) for the models of
+    ``rows`` (same weights hash) that have no brute-force row of their own: a sweep of new strategies is
+    then normalised by, and compared with, brute-force results measured once (e.g. the paper sweep)."""
+    have = {r["weights_sha256"] for r in ok_rows(rows) if r["family"] == "brute-force"}
+    wanted = {r["weights_sha256"] for r in rows} - have
+    extra = [r for r in brute_force_rows(baseline).values() if r["weights_sha256"] in wanted]
+    return list(rows) + extra
+
+
 def normalised(row: dict[str, Any], bf: dict[tuple[str, str], Fraction]) -> Fraction | None:
     """bound / brute-force bound of the same model, or None when that is unknown (or zero)."""
     ref = bf.get((model_label(row), row["weights_sha256"]))
@@ -154,12 +169,19 @@ def describe(values: Sequence[float]) -> dict[str, float | int | None]:
     }
 
 
-def group_stats(rows: Sequence[dict[str, Any]], bf: dict[tuple[str, str], Fraction]) -> dict[str, Any]:
-    """Bound statistics (raw and normalised), median op count and median check time of ``rows``."""
+def group_stats(rows: Sequence[dict[str, Any]], bf: dict[tuple[str, str], Fraction],
+                bf_rows: dict[tuple[str, str], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Bound statistics (raw and normalised), median op count and median check time of ``rows``;
+    with the models' brute-force rows, how many rows certify the exact true count and their op counts
+    as fractions of brute force's."""
     norm = [normalised(r, bf) for r in rows]
+    refs = [(r, (bf_rows or {}).get((model_label(r), r["weights_sha256"]))) for r in rows]
+    refs = [(r, b) for r, b in refs if b is not None]
     return {
         "bound": describe([float(bound_of(r)) for r in rows]),
         "normalised": describe([float(x) for x in norm if x is not None]),
+        "exact": {"n": len(refs), "reached": sum(int(r["certified"]) == int(b["certified"]) for r, b in refs)},
+        "ops_over_brute_force": describe([int(r["ops"]) / int(b["ops"]) for r, b in refs if int(b["ops"]) > 0]),
         "ops_median": statistics.median([int(r["ops"]) for r in rows]) if rows else None,
         "check_seconds_median": _median([r.get("check_seconds") for r in rows]),
         "search_seconds_median": _median([r.get("search_seconds") for r in rows]),
@@ -175,6 +197,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The whole summary as plain JSON-able data (see docs/sweep.md for the fields)."""
     good = ok_rows(rows)
     bf = brute_force_bounds(rows)
+    bfr = brute_force_rows(rows)
     verdicts: dict[str, int] = defaultdict(int)
     for r in rows:
         verdicts[r["verdict"]] += 1
@@ -202,7 +225,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         per_model[model_label(r)].append(r)
         order[model_label(r)] = model_order(r)
 
-    strategy_stats = {s: group_stats(rs, bf) for s, rs in by_strategy.items()}
+    strategy_stats = {s: group_stats(rs, bf, bfr) for s, rs in by_strategy.items()}
     strat_names = sorted(strategy_stats)
     strat_points = [(strategy_stats[s]["ops_median"], _mean_key(by_strategy[s], key)) for s in strat_names]
     strategy_frontier = [{"strategy": strat_names[i], "ops_median": strat_points[i][0],
@@ -215,7 +238,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "not_ok": [{"seed": r["seed"], "model": r.get("model"), "strategy": r["strategy"], "verdict": r["verdict"],
                     "message": r.get("message", "")} for r in rows if r["verdict"] != "ok"],
         "normalised_by_brute_force": bool(bf),
-        "by_family": {f: group_stats(rs, bf) for f, rs in sorted(by_family.items())},
+        "by_family": {f: group_stats(rs, bf, bfr) for f, rs in sorted(by_family.items())},
         "by_subcubic_knob": {k: {v: group_stats(rs, bf) for v, rs in sorted(vals.items())}
                              for k, vals in sorted(by_knob.items())},
         "by_strategy": strategy_stats,
@@ -236,10 +259,17 @@ def _point(row: dict[str, Any], bf: dict[tuple[str, str], Fraction]) -> dict[str
             "normalised": None if n is None else float(n)}
 
 
-def summary_json(results_dir: Path, weights: set[str] | None = None) -> dict[str, Any]:
-    """summarise() of the folder's rows (only the models with these weight hashes, if given);
-    with several model shapes, {"by_configuration": {config name: summary}}."""
+def report_rows(results_dir: Path, weights: set[str] | None = None, baseline: Path | None = None) -> list[dict[str, Any]]:
+    """The folder's rows (only the models with these weight hashes, if given), with the brute-force rows
+    of the ``baseline`` results folder for its models (with_baseline)."""
     rows = rows_of_models(load_rows(results_dir), weights, results_dir)
+    return rows if baseline is None else with_baseline(rows, load_rows(baseline))
+
+
+def summary_json(results_dir: Path, weights: set[str] | None = None, baseline: Path | None = None) -> dict[str, Any]:
+    """summarise() of report_rows(results_dir, weights, baseline);
+    with several model shapes, {"by_configuration": {config name: summary}}."""
+    rows = report_rows(results_dir, weights, baseline)
     groups = split_by_config(rows)
     if len(groups) > 1:
         return {"by_configuration": {name: summarise(rs) for name, rs in groups.items()}}
@@ -270,6 +300,10 @@ def _stat_cells(st: dict[str, Any], normalised_col: bool) -> list[str]:
         nm = st["normalised"]
         cells.append("-" if nm["n"] == 0 else f"{_f(nm['mean'])} +- {_f(nm['std'])}")
     cells += [_ops(st["ops_median"]), _f(st["check_seconds_median"], 3)]
+    if normalised_col:
+        ex, fr = st["exact"], st["ops_over_brute_force"]
+        cells += [f"{ex['reached']}/{ex['n']}" if ex["n"] else "-",
+                  "-" if fr["n"] == 0 else f"{100 * fr['median']:.2f}% ({100 * fr['min']:.2f} .. {100 * fr['max']:.2f})"]
     return cells
 
 
@@ -277,7 +311,7 @@ def to_markdown(summary: dict[str, Any]) -> str:
     """The report as markdown tables."""
     norm = summary["normalised_by_brute_force"]
     head = ["n", "bound mean +- std", "range"] + (["normalised mean +- std"] if norm else []) + \
-        ["median ops", "median check s"]
+        ["median ops", "median check s"] + (["= brute force", "ops / brute force: median (range)"] if norm else [])
 
     def table(title: str, first: str, groups: dict[str, Any]) -> list[str]:
         lines = [f"## {title}", "", "| " + " | ".join([first] + head) + " |", "|" + "---|" * (len(head) + 1)]
@@ -358,13 +392,15 @@ def split_by_config(rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, 
     return out
 
 
-def write_report(results_dir: Path, out_dir: Path, plots: bool = True, weights: set[str] | None = None) -> dict[str, str]:
+def write_report(results_dir: Path, out_dir: Path, plots: bool = True, weights: set[str] | None = None,
+                 baseline: Path | None = None) -> dict[str, str]:
     """Write report.md, summary.json and (unless plots=False) the two PNGs into ``out_dir``
-    (``weights``: only the rows of models with these weight hashes).
+    (``weights``: only the rows of models with these weight hashes; ``baseline``: a results folder whose
+    brute-force rows complete the folder's, see with_baseline).
 
     A results folder holding rows of several model shapes gets one report per shape in
     ``out_dir/<config name>/`` and a top-level report.md that concatenates them."""
-    rows = rows_of_models(load_rows(results_dir), weights, results_dir)
+    rows = report_rows(results_dir, weights, baseline)
     groups = split_by_config(rows)
     if len(groups) > 1:
         out_dir = Path(out_dir)

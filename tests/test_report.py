@@ -24,6 +24,7 @@ from extract.report import (
     pareto_frontier,
     summarise,
     to_markdown,
+    with_baseline,
     write_report,
 )
 from extract.cli import add_sweep_parsers
@@ -118,12 +119,34 @@ def test_frontiers_per_model_and_overall():
     assert overall == [(1, SUB_A), (1, "cubic"), (2, "cubic")]
 
 
+def test_exact_counts_and_op_fractions_against_brute_force_per_strategy():
+    s = summarise(hand_rows())
+    cubic = s["by_strategy"]["cubic"]
+    assert cubic["exact"] == {"n": 2, "reached": 1}  # seed 2's cubic count equals its brute-force count
+    assert cubic["ops_over_brute_force"]["median"] == pytest.approx((0.1 + 0.2) / 2)
+    assert s["by_strategy"]["brute-force"]["exact"] == {"n": 2, "reached": 2}
+
+
+def test_baseline_brute_force_rows_complete_exactly_the_models_without_one():
+    base = hand_rows()
+    new = [row(1, "cubic", 12, 1_000), row(2, "cubic", 8, 2_000), row(4, "cubic", 3, 500)]
+    rows = with_baseline(new, base)
+    added = rows[len(new):]
+    assert sorted((r["seed"], r["family"]) for r in added) == [(1, "brute-force"), (2, "brute-force")]
+    assert summarise(rows)["by_strategy"]["cubic"]["exact"] == {"n": 2, "reached": 1}  # seed 4 has no baseline
+    own = new + [row(1, "brute-force", 15, 9_000)]
+    assert [r["seed"] for r in with_baseline(own, base)[len(own):]] == [2]  # a model's own row is kept
+    other = [row(1, "cubic", 12, 1_000, sha="f" * 64)]
+    assert with_baseline(other, base) == other  # matched by weights hash, not by seed
+
+
 def test_markdown_has_every_section():
     md = to_markdown(summarise(hand_rows()))
     for heading in ("# Sweep report", "## Per strategy family", "## Subcubic, grouped by attention_error",
                     "## Pareto frontier over all models", "## Pareto frontier per model", "## Rows that are not ok"):
         assert heading in md
     assert "| `cubic` | 2 | 0.6250 +- 0.1768 | 0.5000 .. 0.7500 | 0.8750 +- 0.1768 | 1.5e+03 |" in md
+    assert "| 1/2 | 15.00% (10.00 .. 20.00) |" in md
     assert "broken / thing" in md  # a '|' in a message cannot break the table
 
 
