@@ -32,6 +32,13 @@ Import ListNotations.
 Fixpoint all_b {A} (f : A -> bool) (l : list A) : bool :=
   match l with [] => true | a :: l' => if f a then all_b f l' else false end.
 
+(** [acc] plus the [f i], i < k, whose [sel i] is false. *)
+Fixpoint isel (k : nat) (sel : nat -> bool) (f : nat -> I.type) (acc : I.type) : I.type :=
+  match k with
+  | O => acc
+  | S k' => let a := isel k' sel f acc in if sel k' then a else I.add prec a (f k')
+  end.
+
 (** The largest of [f i] over [i] in [l] and [d]. *)
 Definition zmaxl (f : nat -> Z) (l : list nat) (d : Z) : Z :=
   fold_left (fun acc i => Z.max acc (f i)) l d.
@@ -80,11 +87,11 @@ Definition trows (TE : imatrix) (tq : list I.type) (q m : nat) : list (list I.ty
     let w := I.mul prec (iget TE q t) (nth p tq I.nai) in
     map (fun x => I.mul prec w (iz (zh L q t m x p))) (seq 0 v)) (seq 0 n).
 
-(** F(x) of a mask: the query slot plus the positions whose mask bit is false. *)
+(** F(x) of a mask: the query slot plus the positions whose mask bit is false (one
+    addition per such position). *)
 Definition fval (Tr : list (list I.type)) (mask : list bool) (x : nat) : I.type :=
-  I.add prec
-    (isum (n - 1) (fun p => if nth p mask false then I.zero else nth x (nth p Tr []) I.nai))
-    (nth x (nth (n - 1) Tr []) I.nai).
+  isel (n - 1) (fun p => nth p mask false) (fun p => nth x (nth p Tr []) I.nai)
+       (nth x (nth (n - 1) Tr []) I.nai).
 
 (** Y: the total position weight of the non-max positions. *)
 Definition yval (tq : list I.type) (mask : list bool) : I.type :=
@@ -103,17 +110,21 @@ Record mq_data := mk_mq {
 }.
 
 Definition mq_of (TE : imatrix) (tq : list I.type) (P RX : list Z) (q m : nat) : mq_data :=
+  let d := dz q m in
   mk_mq (trows TE tq q m)
         (map (fun k => I.mul prec (iget TE q k) (iz (hz P q k m k))) (seq 0 m))
-        (map (fun k => I.mul prec (iget TE q k) (iz (dz q m + nth k RX 0%Z))) (seq 0 m)).
+        (map (fun k => I.mul prec (iget TE q k) (iz (d + nth k RX 0%Z))) (seq 0 m)).
 
-(** Is k in S# of the case: the per-x test for every x != m. *)
+(** Is k in S# of the case: the per-x test for every x != m.  The test at x = k comes first
+    (a value failing it is not in S#), then every x not in {m, k} at once, then, if that
+    fails, each x (from the largest down: the competitors just below m fail most often). *)
 Definition sharp_ok (TE : imatrix) (P : list Z) (D : mq_data) (Fl : list I.type) (Fmax Y : I.type)
     (q m k : nat) : bool :=
-  if neg_at (nth k Fl I.nai) Y (nth k (mq_gs D) I.nai) && neg_at Fmax Y (nth k (mq_gx D) I.nai)
-  then true
-  else all_b (fun x => neg_at (nth x Fl I.nai) Y (I.mul prec (iget TE q k) (iz (hz P q k m x))))
-             (others M m).
+  if neg_at (nth k Fl I.nai) Y (nth k (mq_gs D) I.nai) then
+    if neg_at Fmax Y (nth k (mq_gx D) I.nai) then true
+    else all_b (fun x => neg_at (nth x Fl I.nai) Y (I.mul prec (iget TE q k) (iz (hz P q k m x))))
+               (rev (others M m))
+  else false.
 
 (** (certified, S#) of the case (m, q, mask). *)
 Definition sharp_case (TE : imatrix) (tq : list I.type) (P : list Z) (D : mq_data) (q m : nat)

@@ -93,6 +93,18 @@ Proof.
   - destruct (IH H) as [p [Hp Hb]]. exists (S p). split; [lia | exact Hb].
 Qed.
 
+Lemma encl_isel (k : nat) (sel : nat -> bool) (fi : nat -> I.type) (f : nat -> R) (acc : I.type) (a : R) :
+  encl acc a -> (forall i, (i < k)%nat -> sel i = false -> encl (fi i) (f i)) ->
+  encl (isel k sel fi acc) (a + rsum k (fun i => if sel i then 0 else f i)).
+Proof.
+  intros Ha Hf. induction k as [|k IH]; simpl.
+  - rewrite Rplus_0_r. exact Ha.
+  - destruct (sel k) eqn:Hs.
+    + rewrite Rplus_0_r. apply IH. intros; apply Hf; [lia | assumption].
+    + rewrite <- Rplus_assoc. apply encl_add; [|apply Hf; [lia | exact Hs]].
+      apply IH. intros; apply Hf; [lia | assumption].
+Qed.
+
 Lemma neg_at_sound (f y g : I.type) (a b c : R) :
   neg_at f y g = true -> encl f a -> encl y b -> encl g c -> a + b * c < 0.
 Proof.
@@ -232,8 +244,8 @@ Proof.
 Qed.
 
 Definition Freal (x : nat) : R :=
-  rsum (n - 1) (fun p => if nth p mask false then 0 else exp (score M t p) * h M t m x p)
-  + exp (score M t (n - 1)) * h M t m x (n - 1).
+  exp (score M t (n - 1)) * h M t m x (n - 1)
+  + rsum (n - 1) (fun p => if nth p mask false then 0 else exp (score M t p) * h M t m x p).
 
 Definition Yreal : R := rsum (n - 1) (fun p => if nth p mask false then pi_real M q p else 0).
 
@@ -251,8 +263,8 @@ Qed.
 Lemma F_spec (x : nat) : (x < v)%nat ->
   encl (fval (trows TE (nth q TPI []) q m) mask x) (Freal x).
 Proof.
-  intros Hx. unfold CubicSharp.fval, Freal. apply encl_add.
-  - apply encl_isum. intros p Hp. destruct (nth p mask false) eqn:Hb; [apply encl_zero|].
+  intros Hx. unfold CubicSharp.fval, Freal. apply encl_isel.
+  2:{ intros p Hp Hb.
     rewrite nth_mask in Hb by exact Hp. apply Nat.ltb_ge in Hb.
     assert (Htp : tok t p = m).
     { apply Nat.le_antisymm; [apply (tok_le_max M Hn Hdh); [exact Ht | lia] | exact Hb]. }
@@ -260,11 +272,11 @@ Proof.
                                               by (symmetry; apply Nat.eqb_neq; lia); reflexivity).
     rewrite term_eq by (assumption || lia).
     replace (tok t p) with (fixed_tok M q m p) by congruence.
-    apply trows_spec; [apply q_lt | apply m_lt | lia | exact Hx].
-  - assert (Hf : fixed_tok M q m (n - 1) = q) by (unfold fixed_tok; rewrite Nat.eqb_refl; reflexivity).
-    rewrite term_eq by (assumption || lia).
-    replace (tok t (n - 1)) with (fixed_tok M q m (n - 1)) by (rewrite Hf; reflexivity).
-    apply trows_spec; [apply q_lt | apply m_lt | lia | exact Hx].
+    apply trows_spec; [apply q_lt | apply m_lt | lia | exact Hx]. }
+  assert (Hf : fixed_tok M q m (n - 1) = q) by (unfold fixed_tok; rewrite Nat.eqb_refl; reflexivity).
+  rewrite term_eq by (assumption || lia).
+  replace (tok t (n - 1)) with (fixed_tok M q m (n - 1)) by (rewrite Hf; reflexivity).
+  apply trows_spec; [apply q_lt | apply m_lt | lia | exact Hx].
 Qed.
 
 Lemma Y_spec : encl (yval (nth q TPI []) mask) Yreal.
@@ -297,24 +309,25 @@ Proof.
                               (e_real M q k * hreal (hz (pstar_row m) q k m y))).
   { intros y. apply encl_mul; [apply (te_spec M IP Hdh HIP); lia | apply encl_iz]. }
   unfold CubicSharp.sharp_ok in Hok.
-  destruct (neg_at _ _ (nth k (mq_gs D) I.nai) && neg_at _ _ (nth k (mq_gx D) I.nai)) eqn:HB.
-  - apply andb_prop in HB as [H1 H2]. destruct (Nat.eq_dec x k) as [->|Hxk].
-    + apply (neg_at_sound _ _ _ _ _ _ H1); [apply HF, Hx | apply Y_spec|].
-      unfold D, data_of, CubicSharp.mq_of. simpl. rewrite (nth_map_seq _ m k I.nai Hk). apply Hg.
-    + assert (Hb : Freal x + Yreal * (e_real M q k * hreal (dz q m + nth k (rx_row (pstar_row m) m) 0%Z)) < 0).
-      { apply (neg_at_sound _ _ _ _ _ _ H2).
-        - apply (encl_ijoin _ _ x); [apply (in_others M Hn Hdh); assumption | apply HF, Hx].
-        - apply Y_spec.
-        - unfold D, data_of, CubicSharp.mq_of. simpl. rewrite (nth_map_seq _ m k I.nai Hk).
-          apply encl_mul; [apply (te_spec M IP Hdh HIP); lia | apply encl_iz]. }
-      unfold CubicSharp.rx_row in Hb. rewrite (nth_map_seq _ m k 0%Z Hk) in Hb.
-      pose proof (hreal_le _ _ (hz_le_dz_rx q k m x Hx Hxm Hxk)) as Hle.
-      pose proof (e_pos q k). pose proof Y_nonneg.
-      assert (Yreal * (e_real M q k * hreal (hz (pstar_row m) q k m x))
-              <= Yreal * (e_real M q k * hreal (dz q m + rxz (pstar_row m) m k))).
-      { apply Rmult_le_compat_l; [lra|]. apply Rmult_le_compat_l; lra. }
-      lra.
-  - assert (Hx' : In x (others m)) by (apply (in_others M Hn Hdh); assumption).
+  destruct (neg_at _ _ (nth k (mq_gs D) I.nai)) eqn:H1; [|discriminate].
+  destruct (Nat.eq_dec x k) as [->|Hxk].
+  { apply (neg_at_sound _ _ _ _ _ _ H1); [apply HF, Hx | apply Y_spec|].
+    unfold D, data_of, CubicSharp.mq_of. simpl. rewrite (nth_map_seq _ m k I.nai Hk). apply Hg. }
+  destruct (neg_at _ _ (nth k (mq_gx D) I.nai)) eqn:H2.
+  - assert (Hb : Freal x + Yreal * (e_real M q k * hreal (dz q m + nth k (rx_row (pstar_row m) m) 0%Z)) < 0).
+    { apply (neg_at_sound _ _ _ _ _ _ H2).
+      - apply (encl_ijoin _ _ x); [apply (in_others M Hn Hdh); assumption | apply HF, Hx].
+      - apply Y_spec.
+      - unfold D, data_of, CubicSharp.mq_of. simpl. rewrite (nth_map_seq _ m k I.nai Hk).
+        apply encl_mul; [apply (te_spec M IP Hdh HIP); lia | apply encl_iz]. }
+    unfold CubicSharp.rx_row in Hb. rewrite (nth_map_seq _ m k 0%Z Hk) in Hb.
+    pose proof (hreal_le _ _ (hz_le_dz_rx q k m x Hx Hxm Hxk)) as Hle.
+    pose proof (e_pos q k). pose proof Y_nonneg.
+    assert (Yreal * (e_real M q k * hreal (hz (pstar_row m) q k m x))
+            <= Yreal * (e_real M q k * hreal (dz q m + rxz (pstar_row m) m k))).
+    { apply Rmult_le_compat_l; [lra|]. apply Rmult_le_compat_l; lra. }
+    lra.
+  - assert (Hx' : In x (rev (others m))) by (apply (proj1 (in_rev _ _)), (in_others M Hn Hdh); assumption).
     pose proof (all_b_In _ _ x Hok Hx') as H. simpl in H.
     apply (neg_at_sound _ _ _ _ _ _ H); [apply HF, Hx | apply Y_spec | apply Hg].
 Qed.
