@@ -14,10 +14,10 @@
     exactly in integers (PVOU*[x] = max_p (PVOU[p,x] - PVOU[p,m])).  This is Phi_N(k, x) < 0
     of cubic_sharp.md Lemma 2.1 with the fixed positions taken exactly (every arrangement N is
     its own case); mixing by linearity in each x (Lemma 2.2) is proved in
-    CubicSharpSound.v.  The per-x test is established by the first of:
-    - x = k on its own, and every x not in {m, k} at once through the hull of F over x != m
-      and the integer bound D[q] + Rx[k] >= H_k(x) (Test 2 of cubic_sharp.md);
-    - each x != m separately (Test 3, without a budget).
+    CubicSharpSound.v.  The per-x test is established in two steps: x = k on its own (a value
+    failing it is not in S#), then every x not in {m, k} at once through the hull of F over
+    x != m and the integer bound D[q] + Rx[k] >= H_k(x) (Test 2 of cubic_sharp.md) or, where
+    that fails, each x separately (Test 3, without a budget).
     A c = 0 key is the single sequence (m, ..., m, q), certified when F(x) < 0 for every
     x != m (exact in positions and x, as cubic.md Lemma 6.1).
     Quantities are intervals (Enclosure.v); integer quantities are rounded once ([iround]). *)

@@ -75,14 +75,17 @@ Proof.
   assert (Hs : rsum k (fun i => if sel i then w i * (A + Y * b i) else 0) < 0).
   { apply rsum_neg.
     - intros i Hi. destruct (sel i) eqn:E; [|lra].
-      pose proof (Hw i Hi E). pose proof (Hb i Hi E). nra.
+      pose proof (Hw i Hi E). pose proof (Hb i Hi E).
+      assert (0 < w i * (- (A + Y * b i))) by (apply Rmult_lt_0_compat; lra). lra.
     - exists p0. split; [exact Hp0|]. rewrite Hs0.
-      pose proof (Hw p0 Hp0 Hs0). pose proof (Hb p0 Hp0 Hs0). nra. }
+      pose proof (Hw p0 Hp0 Hs0). pose proof (Hb p0 Hp0 Hs0).
+      assert (0 < w p0 * (- (A + Y * b p0))) by (apply Rmult_lt_0_compat; lra). lra. }
   rewrite (rsum_ext _ _ (fun i => A * (if sel i then w i else 0) + Y * (if sel i then w i * b i else 0)))
     in Hs by (intros i _; destruct (sel i); ring).
   rewrite rsum_plus, !rsum_scal_l in Hs. fold Y in Hs.
   set (T := rsum k (fun i => if sel i then w i * b i else 0)) in *.
-  destruct (Rlt_or_le (A + T) 0) as [H|H]; [exact H|]. exfalso. nra.
+  destruct (Rlt_or_le (A + T) 0) as [H|H]; [exact H|]. exfalso.
+  assert (0 <= Y * (A + T)) by (apply Rmult_le_pos; lra). lra.
 Qed.
 
 Lemma count_true_pos (l : list bool) :
