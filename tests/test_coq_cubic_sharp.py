@@ -126,7 +126,7 @@ def test_trained_tiny_models_cubic_sharp_instances_build(built_theories, tmp_pat
 @pytest.mark.coq
 @coq
 def test_seed_123_instance_builds_with_the_python_count(built_theories, tmp_path):
-    # The seed-123 instance is not in coq/build.sh (about 9 minutes of CPU, docs/coq.md
+    # The seed-123 instance is not in coq/build.sh (about 10 minutes of CPU, docs/coq.md
     # "Measured"); this builds the export (claim 16,750,596, the Python cubic-sharp count).
     model = ROOT / "models" / "seed-123.safetensors"
     if not model.exists():
