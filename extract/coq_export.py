@@ -11,6 +11,8 @@ The claim written is computed here (untrusted, floats allowed):
   (so that the Coq interval evaluation, 64-bit intervals, decides each of them);
 - cubic: the exact count of the Python cubic checker (checker.strategies.cubic) on the
   same weights, which the Coq cubic checker reproduces;
+- cubic-sharp: the exact count of the Python cubic-sharp checker (checker.strategies.cubic_sharp),
+  which the Coq cubic-sharp checker (CubicSharp.v) must reach on the same weights;
 - subcubic:DIRECT/ATTENTION/ERROR (a variant the Coq checker covers, COQ_SUBCUBIC_COVERED):
   the certificate of the subcubic search for that variant, checked by the Python subcubic
   checker; the instance carries its witness (gaps, mean attentions) and claims the Python
@@ -29,7 +31,7 @@ from extract.errors import UserError
 from extract.config import WEIGHT_NAMES
 from extract.model import ModelWeights, float_paths, logits_from_paths
 
-STRATEGIES = ("brute-force", "cubic", "subcubic:DIRECT_PATH/ATTENTION/ATTENTION_ERROR")
+STRATEGIES = ("brute-force", "cubic", "subcubic:DIRECT_PATH/ATTENTION/ATTENTION_ERROR", "cubic-sharp")
 # The subcubic knob values proved sound in Coq (coq/theories/SubcubicSound.v) and their Coq names
 # (coq/theories/Subcubic.v); the Coq checker counts 0 for every other value.
 COQ_DIRECT = {
@@ -78,6 +80,13 @@ def python_cubic_claim(weights: ModelWeights) -> int:
     from extract.search.cubic import exact_cubic_count
 
     return exact_cubic_count(weights)[0]
+
+
+def python_cubic_sharp_claim(weights: ModelWeights) -> int:
+    """The exact count of the Python cubic-sharp checker on these weights."""
+    from extract.search import exact_checker_count
+
+    return exact_checker_count(weights, "cubic-sharp")[0]
 
 
 def python_subcubic_certificate(weights: ModelWeights, variant: str) -> tuple[dict, int]:
@@ -140,6 +149,8 @@ def render_instance(weights: ModelWeights, strategy: str, claim: int, name: str,
         module, apply = "BruteForceSound", "apply brute_force_sound."
     elif strategy == "cubic":
         module, apply = "CubicSound", "apply cubic_sound."
+    elif strategy == "cubic-sharp":
+        module, apply = "CubicSharpSound", "apply cubic_sharp_sound."
     else:
         if witness is None:
             raise CoqExportError(f"{strategy}: a subcubic instance needs its witness")
@@ -173,7 +184,7 @@ def export_instance(weights: ModelWeights, strategy: str, out_path: str | Path, 
     """Write a Coq instance file for ``weights`` proving ``at_least_correct`` with the claim
     computed by ``strategy`` (see the module docstring); returns the path written."""
     variant = strategy.split(":", 1)[1] if strategy.startswith("subcubic:") else None
-    if strategy not in STRATEGIES[:2] and variant is None:
+    if strategy not in STRATEGIES[:2] + ("cubic-sharp",) and variant is None:
         raise CoqExportError(f"strategy: expected one of {', '.join(STRATEGIES)}, got {strategy!r}")
     if variant is not None and variant not in COQ_SUBCUBIC_COVERED:
         raise CoqExportError(f"strategy: the Coq subcubic checker covers only the variants "
@@ -193,6 +204,8 @@ def export_instance(weights: ModelWeights, strategy: str, out_path: str | Path, 
             )
         claim = float_brute_force_claim(weights)
         text = render_instance(weights, strategy, claim, name)
+    elif strategy == "cubic-sharp":
+        text = render_instance(weights, strategy, python_cubic_sharp_claim(weights), name)
     elif variant is None:
         text = render_instance(weights, strategy, python_cubic_claim(weights), name)
     else:
