@@ -329,5 +329,178 @@ Proof.
   rewrite Hsplit. lra.
 Qed.
 
+(** ** The leaves and the walk *)
+
+Lemma decided_sound (tmpl : list (option nat)) : tinv tmpl -> has_free tmpl = false ->
+  (forall t, In t (decided_list M L tq TE q tmpl) -> tshape t tmpl /\ correct M t) /\
+  NoDup (decided_list M L tq TE q tmpl) /\
+  length (decided_list M L tq TE q tmpl) = N.to_nat (decided_count M L tq TE q tmpl).
+Proof.
+  intros Hinv Hnf. unfold decided_list, decided_count.
+  destruct (decide_tab M L tq TE (tseq q tmpl)) eqn:Hd.
+  - split; [|split; [constructor; [simpl; tauto | constructor] | reflexivity]].
+    intros t [<-|[]].
+    assert (Hnil : forall k, In k [] -> (k < m)%nat) by (intros k []).
+    destruct (tchoices_shape tmpl [] (tseq q tmpl) Hinv Hnil (tseq_in tmpl [] Hnf)) as [Hs _].
+    split; [exact Hs|].
+    apply (decide_tab_sound M IP L Hn Hdh HIP HL); [exact (ts_valid _ _ Hs)|].
+    rewrite (ts_query _ _ Hs). exact Hd.
+  - split; [intros t []|]. split; [constructor | reflexivity].
+Qed.
+
+Lemma leaf_sound (tmpl : list (option nat)) : tinv tmpl ->
+  (forall t, In t (leaf_list M L tq TE G q m tmpl) -> tshape t tmpl /\ correct M t) /\
+  NoDup (leaf_list M L tq TE G q m tmpl) /\
+  length (leaf_list M L tq TE G q m tmpl) = N.to_nat (leaf_count M L tq TE G q m tmpl).
+Proof.
+  intros Hinv. unfold leaf_list, leaf_count. destruct (has_free tmpl) eqn:Hf; [|apply decided_sound; assumption].
+  split; [|split].
+  - intros t Ht.
+    assert (HSv : forall k, In k (node_S M L tq TE G q m tmpl) -> (k < m)%nat)
+      by (intros k Hk; apply (node_S_spec tmpl k Hk)).
+    destruct (tchoices_shape tmpl _ t Hinv HSv Ht) as [Hs HS].
+    split; [exact Hs|]. apply (node_leaf_correct tmpl t Hinv Hf Hs HS).
+  - apply NoDup_product. unfold tchoices. apply Forall_app. split.
+    + apply Forall_forall. intros c Hc. apply in_map_iff in Hc as [o [<- _]].
+      destruct o; [constructor; [simpl; tauto | constructor] | apply node_S_NoDup].
+    + constructor; [constructor; [simpl; tauto | constructor] | constructor].
+  - rewrite length_product, prodN_correct. reflexivity.
+Qed.
+
+Lemma walk_sound (fuel : nat) : forall tmpl pt, tinv tmpl ->
+  (forall t, In t (walk_list M L tq TE G q m fuel tmpl pt) -> tshape t tmpl /\ correct M t) /\
+  NoDup (walk_list M L tq TE G q m fuel tmpl pt) /\
+  length (walk_list M L tq TE G q m fuel tmpl pt) = N.to_nat (walk_count M L tq TE G q m fuel tmpl pt).
+Proof.
+  induction fuel as [|f IH]; intros tmpl pt Hinv; destruct pt as [tr|]; simpl;
+    try (apply leaf_sound; exact Hinv).
+  - destruct (has_free tmpl) eqn:Hf; [|apply decided_sound; assumption].
+    split; [intros t []|]. split; [constructor | reflexivity].
+  - destruct (has_free tmpl) eqn:Hf; [|apply decided_sound; assumption].
+    destruct (ffi_spec tmpl Hf) as [Hffi Hffn].
+    assert (Hch : forall k, In k (seq 0 m) -> tinv (fix_first tmpl k)).
+    { intros k Hk. apply in_seq in Hk. destruct Hinv as [Hlen Hinv].
+      split; [rewrite fix_first_length; exact Hlen|]. intros p Hp. rewrite nth_fix_first by exact Hf.
+      destruct (Nat.eqb p (ffi tmpl)) eqn:E; [|exact (Hinv p Hp)].
+      apply Nat.eqb_eq in E. subst p. destruct (Hinv _ Hp) as [H1 _]. split.
+      - intros Hb. rewrite (H1 Hb) in Hffn. discriminate.
+      - intros a _ Ha. injection Ha as <-. lia. }
+    assert (Hlen : length tmpl = (n - 1)%nat) by apply Hinv.
+    split; [|split].
+    + intros t Ht. apply in_flat_map in Ht as [k [Hk Ht]].
+      destruct (IH _ (pchild k tr) (Hch k Hk)) as [H _]. destruct (H t Ht) as [Hs Hc]. split; [|exact Hc].
+      destruct Hs as [Hv Hmx Hq Hmk' Hfx]. constructor; try assumption.
+      intros p a Hp Ha. apply Hfx; [exact Hp|]. rewrite nth_fix_first by exact Hf.
+      destruct (Nat.eqb p (ffi tmpl)) eqn:E; [|exact Ha].
+      apply Nat.eqb_eq in E. subst p. rewrite Hffn in Ha. discriminate.
+    + apply (NoDup_flat_map_keyed _ (fun t => tok t (ffi tmpl))); [apply seq_NoDup | |].
+      * intros k Hk. apply (IH _ (pchild k tr) (Hch k Hk)).
+      * intros k t Hk Ht. destruct (IH _ (pchild k tr) (Hch k Hk)) as [H _]. destruct (H t Ht) as [Hs _].
+        apply (ts_fixed _ _ Hs); [lia|]. rewrite nth_fix_first, Nat.eqb_refl by exact Hf. reflexivity.
+    + rewrite length_flat_map, N2Nat_sum. apply sum_ext. intros k Hk. apply (IH _ (pchild k tr) (Hch k Hk)).
+Qed.
+
+Lemma tinv0 : tinv (tmpl0 m mk).
+Proof.
+  split; [unfold tmpl0; rewrite map_length; exact Hmk|]. intros p Hp.
+  assert (H : nth p (tmpl0 m mk) None = if nth p mk false then None else Some m).
+  { unfold tmpl0. pose proof (map_nth (fun b : bool => if b then None else Some m) mk false p) as H.
+    cbv beta iota in H. rewrite <- H. apply nth_indep. rewrite map_length. lia. }
+  rewrite H. split; [intros Hb; rewrite Hb; reflexivity|]. intros a Hb. rewrite Hb. discriminate.
+Qed.
+
 End Group.
+
+(** ** The witness list: duplicate-free, correct, and as long as the count *)
+
+Definition rwitness (P : plan) : list (list nat) :=
+  flat_map (fun m =>
+    flat_map (fun q =>
+      flat_map (fun mk =>
+        mask_list M L (nth q TPI []) TE (ghat_row M IP TE m) q m (find_group P q m) mk
+          (S_for M (nth q TPI []) (ghat_row M IP TE m) q m mk))
+      (all_masks (n - 1)))
+    (seq 0 (S m)))
+  (seq 0 v).
+
+Lemma mask_list_sound (P : plan) (m q : nat) (mk : list bool) :
+  (m < v)%nat -> (q <= m)%nat -> In mk (all_masks (n - 1)) ->
+  (forall t, In t (mask_list M L (nth q TPI []) TE (ghat_row M IP TE m) q m (find_group P q m) mk
+                     (S_for M (nth q TPI []) (ghat_row M IP TE m) q m mk)) ->
+     list_max t = m /\ query M t = q /\ mask_of M t m = mk /\ valid_seq M t /\ correct M t) /\
+  NoDup (mask_list M L (nth q TPI []) TE (ghat_row M IP TE m) q m (find_group P q m) mk
+           (S_for M (nth q TPI []) (ghat_row M IP TE m) q m mk)).
+Proof.
+  intros Hm Hq Hmk. pose proof (all_masks_length M Hn Hdh _ _ Hmk) as Hlen.
+  unfold mask_list. destruct (valid_key q m mk) eqn:Hkey; [|split; [intros t [] | constructor]].
+  destruct (_ || _).
+  - split; [|apply case_list_NoDup].
+    intros t Ht. destruct (case_list_shape M IP L Hn Hdh t m q mk Hm Hq Hmk Ht) as [Hs _].
+    assert (Hw : In t (witness M IP L)).
+    { apply (in_witness M IP L Hn Hdh). exists m, q, mk. repeat split; assumption. }
+    destruct (witness_correct M IP L Hn Hdh HIP HL t Hw) as [Hv Hc].
+    split; [apply (shape_max _ _ _ _ _ _ Hs)|]. split; [apply (shape_query _ _ _ _ _ _ Hs)|].
+    split; [apply (shape_mask _ _ _ _ _ _ Hs)|]. split; assumption.
+  - destruct (walk_sound q m Hm Hq mk Hlen Hkey n (tmpl0 m mk) (mask_node (find_group P q m) mk)
+                (tinv0 q m Hm Hq mk Hlen)) as [H [Hnd _]].
+    split; [|exact Hnd]. intros t Ht. destruct (H t Ht) as [Hs Hc].
+    split; [apply (ts_max _ _ _ _ _ Hs)|]. split; [apply (ts_query _ _ _ _ _ Hs)|].
+    split; [apply (ts_mask _ _ _ _ _ Hs)|]. split; [apply (ts_valid _ _ _ _ _ Hs) | exact Hc].
+Qed.
+
+Theorem rwitness_correct (P : plan) (t : list nat) : In t (rwitness P) -> valid_seq M t /\ correct M t.
+Proof.
+  unfold rwitness. intros H. apply in_flat_map in H as [m [Hm H]]. apply in_flat_map in H as [q [Hq H]].
+  apply in_flat_map in H as [mk [Hmk H]]. apply in_seq in Hm, Hq.
+  destruct (mask_list_sound P m q mk ltac:(lia) ltac:(lia) Hmk) as [Hs _].
+  destruct (Hs t H) as (_ & _ & _ & Hv & Hc). split; assumption.
+Qed.
+
+Theorem rwitness_NoDup (P : plan) : NoDup (rwitness P).
+Proof.
+  unfold rwitness. apply (NoDup_flat_map_keyed _ (@list_max)); [apply seq_NoDup| |].
+  - intros m Hm. apply in_seq in Hm.
+    apply (NoDup_flat_map_keyed _ (query M)); [apply seq_NoDup| |].
+    + intros q Hq. apply in_seq in Hq.
+      apply (NoDup_flat_map_keyed _ (key_of M)); [apply all_masks_NoDup| |].
+      * intros mk Hmk. apply (mask_list_sound P m q mk ltac:(lia) ltac:(lia) Hmk).
+      * intros mk t Hmk Ht. destruct (mask_list_sound P m q mk ltac:(lia) ltac:(lia) Hmk) as [Hs _].
+        destruct (Hs t Ht) as (Hmx & _ & Hmask & _). unfold key_of. rewrite Hmx. exact Hmask.
+    + intros q t Hq Ht. apply in_seq in Hq. apply in_flat_map in Ht as [mk [Hmk Ht]].
+      destruct (mask_list_sound P m q mk ltac:(lia) ltac:(lia) Hmk) as [Hs _].
+      apply (Hs t Ht).
+  - intros m t Hm Ht. apply in_seq in Hm. apply in_flat_map in Ht as [q [Hq Ht]].
+    apply in_seq in Hq. apply in_flat_map in Ht as [mk [Hmk Ht]].
+    destruct (mask_list_sound P m q mk ltac:(lia) ltac:(lia) Hmk) as [Hs _].
+    apply (Hs t Ht).
+Qed.
+
+Theorem rwitness_length (P : plan) : length (rwitness P) = N.to_nat (refine_count M IP L P).
+Proof.
+  unfold rwitness, refine_count. cbv zeta. rewrite N2Nat_sum, length_flat_map.
+  apply sum_ext. intros m Hm. apply in_seq in Hm. rewrite N2Nat_sum, length_flat_map.
+  apply sum_ext. intros q Hq. apply in_seq in Hq. unfold refine_count_mq. cbv zeta.
+  rewrite N2Nat_sum, length_flat_map.
+  apply sum_ext. intros mk Hmk. pose proof (all_masks_length M Hn Hdh _ _ Hmk) as Hlen.
+  unfold mask_list, mask_count, S_for.
+  destruct (valid_key q m mk) eqn:Hkey; [|reflexivity].
+  destruct (_ || _).
+  - unfold case_list, case_count. destruct (_ && _); [|reflexivity].
+    rewrite length_product, prodN_correct. reflexivity.
+  - assert (Hm' : (m < v)%nat) by lia. assert (Hq' : (q <= m)%nat) by lia.
+    apply (walk_sound q m Hm' Hq' mk Hlen Hkey n (tmpl0 m mk) _ (tinv0 q m Hm' Hq' mk Hlen)).
+Qed.
+
 End RefineSound.
+
+(** ** The whole refine check of a claim [N] and its soundness *)
+
+Theorem refine_sound (M : model) (P : plan) (N : N) :
+  refine_check M P N = true -> certified_accuracy M (N.to_nat N).
+Proof.
+  intros H. destruct (run_check_inputs M _ N H) as (Hwf & IP & L & Hn & Hdh & HIP & HL & HN).
+  split; [exact Hwf|]. unfold at_least_correct. exists (rwitness M IP L P).
+  split; [apply rwitness_NoDup; assumption|]. split.
+  - rewrite rwitness_length by assumption. lia.
+  - apply Forall_forall. intros t Ht. apply (rwitness_correct M IP L Hn Hdh HIP HL P t Ht).
+Qed.
