@@ -123,15 +123,17 @@ def coq_subcubic_witness(cert: dict) -> str:
             f"    w_eps := {_coq_list(eps['values'])} |}}")
 
 
-def python_refine_certificate(weights: ModelWeights, budget: str) -> tuple[dict, int]:
-    """The refine search's certificate at ``budget`` and the Python refine checker's count on it."""
+def python_refine_certificate(weights: ModelWeights, budget: str, witness: dict | None = None) -> tuple[dict, int]:
+    """The refine certificate (the search's plan at ``budget``, or ``witness`` if given) and the
+    Python refine checker's count on it."""
     from checker.load import load_certificate_obj
     from checker.verify import check_certificate
     from extract.certificate import build_certificate
     from extract.search.refine import search
 
-    result = search(weights, {"budget": budget})
-    cert = build_certificate(weights, "refine", {"budget": budget}, result.witness, result.certified_count)
+    if witness is None:
+        witness = search(weights, {"budget": budget}).witness
+    cert = build_certificate(weights, "refine", {"budget": budget}, witness, 0)
     verdict = check_certificate(load_certificate_obj(cert, "export-coq"))
     return cert, int(verdict.certified)
 
