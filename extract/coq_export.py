@@ -14,7 +14,11 @@ The claim written is computed here (untrusted, floats allowed):
 - subcubic:DIRECT/ATTENTION/ERROR (a variant the Coq checker covers, COQ_SUBCUBIC_COVERED):
   the certificate of the subcubic search for that variant, checked by the Python subcubic
   checker; the instance carries its witness (gaps, mean attentions) and claims the Python
-  checker's count, which the Coq subcubic checker (Subcubic.v) must reach on the same witness.
+  checker's count, which the Coq subcubic checker (Subcubic.v) must reach on the same witness;
+- refine:BUDGET (``refine`` = ``refine:full``): the refine search's plan at that budget, written
+  as a Coq [plan] (Refine.v: per group the split root cases and the trees of split nodes); the
+  claim is the Python refine checker's count on that plan, which the Coq refine checker
+  (proved sound in RefineSound.v) must reach.
 """
 
 from __future__ import annotations
