@@ -156,15 +156,18 @@ Definition tier2 (FX : list I.type) (PS : list Z) (Y : I.type) (k : nat) : bool 
            if has_top g then is_negative (I.add prec (nth x FX I.nai) (I.mul prec Y (top g))) else false)
     (seq 0 v).
 
-(** S_node: the values k < m passing the first or the second test. *)
+(** S_node: the values k < m passing the first test, the first test with fs replaced by the
+    hull FJ of fx(x) over the competitors (Lemma 4.2's third shortcut: the largest fx(x)), or
+    the second test. *)
 Definition node_S (tmpl : list (option nat)) : list nat :=
   let F := fs tmpl in
   let Y := yw tmpl in
   if forallb (tier1 F Y) (seq 0 m) then seq 0 m
   else
     let FX := map (fx tmpl) (seq 0 v) in
+    let FJ := ijoin (fun x => nth x FX I.nai) (others M m) in
     let PS := map (zpstar (free_pos tmpl)) (seq 0 v) in
-    filter (fun k => if tier1 F Y k then true else tier2 FX PS Y k) (seq 0 m).
+    filter (fun k => if tier1 F Y k then true else if tier1 FJ Y k then true else tier2 FX PS Y k) (seq 0 m).
 
 (** The sequences of a template: fixed positions their token, free ones a value of [Sv]. *)
 Definition tchoices (tmpl : list (option nat)) (Sv : list nat) : list (list nat) :=

@@ -205,6 +205,8 @@ Qed.
 Lemma node_S_spec (tmpl : list (option nat)) (k : nat) :
   In k (node_S M L tq TE G q m tmpl) -> (k < m)%nat /\
   (tier1 G q (fs M tq G q tmpl) (yw M tq q tmpl) k = true \/
+   tier1 G q (ijoin (fun x => nth x (map (fx M L tq TE q m tmpl) (seq 0 v)) I.nai) (others M m))
+     (yw M tq q tmpl) k = true \/
    tier2 M L TE q m (map (fx M L tq TE q m tmpl) (seq 0 v))
      (map (zpstar L m (free_pos M tmpl)) (seq 0 v)) (yw M tq q tmpl) k = true).
 Proof.
@@ -212,7 +214,8 @@ Proof.
   - intros Hk. pose proof Hk as Hk'. apply in_seq in Hk'. split; [lia|]. left.
     rewrite forallb_forall in E. apply E, Hk.
   - intros Hk. apply filter_In in Hk as [Hk Hg]. apply in_seq in Hk. split; [lia|].
-    destruct (tier1 _ _ _ _ k); [left; reflexivity | right; exact Hg].
+    destruct (tier1 G q (fs M tq G q tmpl) _ k); [left; reflexivity|].
+    destruct (tier1 G q (ijoin _ _) _ k); [right; left; reflexivity | right; right; exact Hg].
 Qed.
 
 Lemma node_S_NoDup (tmpl : list (option nat)) : NoDup (node_S M L tq TE G q m tmpl).
@@ -273,7 +276,12 @@ Proof.
     2: { unfold E, h. rewrite exp_score, Hquery, Ht. ring. }
     apply encl_mul; [apply (tpi_spec M IP Hdh HIP); lia|].
     apply (ghat_spec M IP Hn Hdh HIP); assumption || lia. }
-  pose (B := fun k => if tier1 G q (fs M tq G q tmpl) (yw M tq q tmpl) k then top_real (iget G q k)
+  pose (FJ := ijoin (fun x => nth x (map (fx M L tq TE q m tmpl) (seq 0 v)) I.nai) (others M m)).
+  assert (HFJ : encl FJ Fr).
+  { apply (encl_ijoin _ _ x); [apply in_others; assumption|].
+    rewrite (nth_map_seq (fx M L tq TE q m tmpl) v x I.nai Hx). exact HFx. }
+  pose (T1 := fun k => tier1 G q (fs M tq G q tmpl) (yw M tq q tmpl) k || tier1 G q FJ (yw M tq q tmpl) k).
+  pose (B := fun k => if T1 k then top_real (iget G q k)
                       else top_real (gw L TE q m (nth x (map (zpstar L m (free_pos M tmpl)) (seq 0 v)) 0%Z) k x)).
   assert (Hx_in : In x (seq 0 v)) by (apply in_seq; lia).
   assert (HB : forall p, (p < n)%nat -> slot q tmpl p = None -> E p <= pi_real M q p * B (tok t p)).
@@ -283,13 +291,16 @@ Proof.
     replace (e_real M q (tok t p) * pi_real M q p * h M t m x p)
       with (pi_real M q p * (h M t m x p * e_real M q (tok t p))) by ring.
     apply Rmult_le_compat_l; [left; apply exp_pos|].
-    unfold B. destruct (tier1 G q (fs M tq G q tmpl) (yw M tq q tmpl) (tok t p)) eqn:HT1.
-    - unfold tier1 in HT1. apply andb_prop in HT1 as [Htop _]. apply le_top; [exact Htop|].
+    unfold B. destruct (T1 (tok t p)) eqn:HT1.
+    - assert (Htop : has_top (iget G q (tok t p)) = true).
+      { unfold T1, tier1 in HT1. apply orb_true_iff in HT1 as [H|H]; apply andb_prop in H as [H _]; exact H. }
+      apply le_top; [exact Htop|].
       replace (h M t m x p * e_real M q (tok t p)) with (((EUPU M q x - EUPU M q m) +
         ((EVOU M (tok t p) x - EVOU M (tok t p) m) + (PVOU M p x - PVOU M p m))) * e_real M q (tok t p))
         by (unfold h; rewrite Hquery; ring).
       apply (ghat_spec M IP Hn Hdh HIP); assumption || lia.
-    - destruct Htier as [Ht1|Ht2]; [congruence|].
+    - unfold T1 in HT1. apply orb_false_iff in HT1 as [HT1 HT1']. unfold FJ in HT1'.
+      destruct Htier as [Ht1|[Ht1|Ht2]]; [congruence|congruence|].
       pose proof (allb_spec _ _ Ht2 x Hx_in) as Hx2. cbv beta in Hx2.
       replace (Nat.eqb x m) with false in Hx2 by (symmetry; apply Nat.eqb_neq; exact Hxm).
       cbv zeta in Hx2.
@@ -316,10 +327,12 @@ Proof.
   assert (Hneg : Fr + Y * B (tok t p0) < 0).
   { destruct (Hsl_free p0 Hp0 Hfp0') as [Hp0' Hnone0].
     pose proof (HS p0 Hp0' Hnone0) as HSk. apply node_S_spec in HSk as [Hkm Htier].
-    unfold B. destruct (tier1 G q (fs M tq G q tmpl) (yw M tq q tmpl) (tok t p0)) eqn:HT1.
-    - unfold tier1 in HT1. apply andb_prop in HT1 as [Htop Hng].
-      exact (encl_is_negative _ _ (encl_add _ _ _ _ HFs (encl_mul _ _ _ _ HY (encl_top _ Htop))) Hng).
-    - destruct Htier as [Ht1|Ht2]; [congruence|].
+    unfold B. destruct (T1 (tok t p0)) eqn:HT1.
+    - unfold T1 in HT1. apply orb_true_iff in HT1 as [H|H]; unfold tier1 in H; apply andb_prop in H as [Htop Hng].
+      + exact (encl_is_negative _ _ (encl_add _ _ _ _ HFs (encl_mul _ _ _ _ HY (encl_top _ Htop))) Hng).
+      + exact (encl_is_negative _ _ (encl_add _ _ _ _ HFJ (encl_mul _ _ _ _ HY (encl_top _ Htop))) Hng).
+    - unfold T1 in HT1. apply orb_false_iff in HT1 as [HT1 HT1']. unfold FJ in HT1'.
+      destruct Htier as [Ht1|[Ht1|Ht2]]; [congruence|congruence|].
       pose proof (allb_spec _ _ Ht2 x Hx_in) as Hx2. cbv beta in Hx2.
       replace (Nat.eqb x m) with false in Hx2 by (symmetry; apply Nat.eqb_neq; exact Hxm).
       cbv zeta in Hx2.
