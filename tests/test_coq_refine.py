@@ -144,6 +144,20 @@ def test_committed_tiny_instance_is_the_export():
     assert committed == tiny_instance_text()
 
 
+def test_committed_showcase_refine_instance_is_the_export_of_seed_123(tmp_path):
+    # coq/instances/Showcase_refine.v is what the exporter writes for seed 123 at budget 7e6
+    # (the search's plan and the Python refine checker's count); skipped without the model file.
+    model = ROOT / "models" / "seed-123.safetensors"
+    if not model.exists():
+        pytest.skip("models/seed-123.safetensors not present (compact-proofs train --seed 123)")
+    from extract.weights import load_model
+
+    out = export_instance(load_model(model), "refine:7e6", tmp_path / "Showcase_refine.v")
+    committed = (COQ / "instances" / "Showcase_refine.v").read_text()
+    assert committed == out.read_text()
+    assert "Definition Showcase_refine_claim : N := 16645927%N." in committed
+
+
 @pytest.mark.coq
 @coq
 def test_tiny_instance_builds_with_the_python_count(built_theories, tiny, tiny_plan, tmp_path):

@@ -1,7 +1,7 @@
 (* Print the axioms every final theorem depends on; check_assumptions.sh compares them
    with the allowed list (the axioms of Coq's real-number library). *)
 From CompactProofs Require Import Model Identity BruteForceSound CubicSound SubcubicSound RefineSound.
-From CompactProofs.Instances Require Import Tiny_brute Tiny_refine Showcase_cubic Showcase_subcubic_best
+From CompactProofs.Instances Require Import Tiny_brute Tiny_refine Showcase_cubic Showcase_refine Showcase_subcubic_best
   Showcase_subcubic_default.
 Print Assumptions wins_iff_unnormalised_neg.
 Print Assumptions brute_force_sound.
@@ -11,5 +11,6 @@ Print Assumptions refine_sound.
 Print Assumptions Tiny_brute_accuracy.
 Print Assumptions Tiny_refine_accuracy.
 Print Assumptions Showcase_cubic_accuracy.
+Print Assumptions Showcase_refine_accuracy.
 Print Assumptions Showcase_subcubic_best_accuracy.
 Print Assumptions Showcase_subcubic_default_accuracy.
