@@ -410,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("export-coq", help="write a Coq instance file proving the accuracy theorem for a model")
     e.add_argument("model", help="model file, or seed:S")
-    e.add_argument("--strategy", default="cubic", help="cubic (default), brute-force (tiny models) or subcubic:DIRECT/ATTENTION/ERROR (the 20 variants docs/coq.md lists)")
+    e.add_argument("--strategy", default="cubic", help="cubic (default), brute-force (tiny models), cubic-sharp, refine:BUDGET (the search's plan at that budget), or subcubic:DIRECT/ATTENTION/ERROR (the 20 variants docs/coq.md lists)")
     e.add_argument("--out", type=Path, required=True, help="the .v file to write")
     e.add_argument("--name", default=None, help="Coq module-safe instance name (default from the file name)")
     add_config_options(e)

@@ -16,7 +16,11 @@ The claim written is computed here (untrusted, floats allowed):
 - subcubic:DIRECT/ATTENTION/ERROR (a variant the Coq checker covers, COQ_SUBCUBIC_COVERED):
   the certificate of the subcubic search for that variant, checked by the Python subcubic
   checker; the instance carries its witness (gaps, mean attentions) and claims the Python
-  checker's count, which the Coq subcubic checker (Subcubic.v) must reach on the same witness.
+  checker's count, which the Coq subcubic checker (Subcubic.v) must reach on the same witness;
+- refine:BUDGET (``refine`` = ``refine:full``): the refine search's plan at that budget, written
+  as a Coq [plan] (Refine.v: per group the split root cases and the trees of split nodes); the
+  claim is the Python refine checker's count on that plan, which the Coq refine checker
+  (proved sound in RefineSound.v) must reach.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from extract.errors import UserError
 from extract.config import WEIGHT_NAMES
 from extract.model import ModelWeights, float_paths, logits_from_paths
 
-STRATEGIES = ("brute-force", "cubic", "subcubic:DIRECT_PATH/ATTENTION/ATTENTION_ERROR", "cubic-sharp")
+STRATEGIES = ("brute-force", "cubic", "subcubic:DIRECT_PATH/ATTENTION/ATTENTION_ERROR", "cubic-sharp", "refine:BUDGET")
 # The subcubic knob values proved sound in Coq (coq/theories/SubcubicSound.v) and their Coq names
 # (coq/theories/Subcubic.v); the Coq checker counts 0 for every other value.
 COQ_DIRECT = {
@@ -132,6 +136,45 @@ def coq_subcubic_witness(cert: dict) -> str:
             f"    w_eps := {_coq_list(eps['values'])} |}}")
 
 
+def python_refine_certificate(weights: ModelWeights, budget: str, witness: dict | None = None) -> tuple[dict, int]:
+    """The refine certificate (the search's plan at ``budget``, or ``witness`` if given) and the
+    Python refine checker's count on it."""
+    from checker.load import load_certificate_obj
+    from checker.verify import check_certificate
+    from extract.certificate import build_certificate
+    from extract.search.refine import search
+
+    if witness is None:
+        witness = search(weights, {"budget": budget}).witness
+    cert = build_certificate(weights, "refine", {"budget": budget}, witness, 0)
+    verdict = check_certificate(load_certificate_obj(cert, "export-coq"))
+    return cert, int(verdict.certified)
+
+
+def coq_refine_plan(witness: dict, n: int) -> str:
+    """A refine witness (docs/proofs/refine.md section 2) as a Coq [plan] (Refine.v): per group
+    (q, m) the split c's and, per split mask (one bool per non-query position), the tree of the
+    split nodes below it. Keys whose parent is not split are unreachable and left out; the Coq
+    checker only asks the plan whether a case is split, so any plan is sound."""
+    roots = {tuple(k) for k in witness["split_roots"]}
+    nodes = {tuple(k) for k in witness["split_nodes"]}
+
+    def tree(key: tuple) -> str:
+        kids = sorted(k for k in nodes if len(k) == len(key) + 1 and k[:-1] == key)
+        return "PSplit [" + "; ".join(f"({k[-1]}, {tree(k)})" for k in kids) + "]"
+
+    groups = sorted({(q, m) for q, m, _ in roots})
+    out = []
+    for q, m in groups:
+        cs = sorted(c for q2, m2, c in roots if (q2, m2) == (q, m))
+        masks = sorted(k[2] for k in nodes if len(k) == 3 and k[:2] == (q, m)
+                       and (q, m, bin(k[2]).count("1")) in roots)
+        mk = "; ".join("([" + "; ".join("true" if mask >> p & 1 else "false" for p in range(n - 1)) + "], "
+                       + tree((q, m, mask)) + ")" for mask in masks)
+        out.append(f"mk_gplan {q} {m} {_coq_list(cs)} [{mk}]")
+    return "([" + ";\n   ".join(out) + "])%nat"
+
+
 def coq_tensor(t: DyadicTensor) -> str:
     rows = ";\n      ".join("[" + "; ".join(str(int(m)) for m in row) + "]" for row in t.mantissas)
     return f"{{| mantissas := [\n      {rows}];\n    exponent := {t.exponent} |}}"
@@ -144,16 +187,22 @@ def render_instance(weights: ModelWeights, strategy: str, claim: int, name: str,
     tensors = {k: dyadic_from_float32(a) for k, a in weights.tensors().items()}
     # The Coq record fields carry the certificate's tensor names (Model.v, record model).
     tensor_lines = ";\n".join(f"  {k} := {coq_tensor(tensors[k])}" for k in WEIGHT_NAMES)
-    wit_def, apply = "", ""
+    wit_def, apply, extra = "", "", ""
     if strategy == "brute-force":
         module, apply = "BruteForceSound", "apply brute_force_sound."
     elif strategy == "cubic":
         module, apply = "CubicSound", "apply cubic_sound."
     elif strategy == "cubic-sharp":
         module, apply = "CubicSharpSound", "apply cubic_sharp_sound."
+    elif strategy.startswith("refine"):
+        if witness is None:
+            raise CoqExportError(f"{strategy}: a refine instance needs its plan")
+        module, apply, extra = "RefineSound", f"apply (refine_sound _ {name}_plan).", "Refine "
+        wit_def = f"\nDefinition {name}_plan : plan :=\n  {witness}.\n"
     else:
         if witness is None:
             raise CoqExportError(f"{strategy}: a subcubic instance needs its witness")
+        extra = "Subcubic "
         module, apply = "SubcubicSound", f"apply (subcubic_sound _ {name}_witness)."
         wit_def = f"\nDefinition {name}_witness : sc_witness :=\n  {witness}.\n"
     return f"""(* Generated by `compact-proofs export-coq` (extract/coq_export.py); do not edit.
@@ -164,7 +213,7 @@ def render_instance(weights: ModelWeights, strategy: str, claim: int, name: str,
    (the model is well formed and at least N sequences are correct). *)
 
 From Coq Require Import ZArith NArith List.
-From CompactProofs Require Import Model {"Subcubic " if wit_def else ""}{module}.
+From CompactProofs Require Import Model {extra}{module}.
 Import ListNotations.
 Open Scope Z_scope.
 
@@ -184,7 +233,13 @@ def export_instance(weights: ModelWeights, strategy: str, out_path: str | Path, 
     """Write a Coq instance file for ``weights`` proving ``at_least_correct`` with the claim
     computed by ``strategy`` (see the module docstring); returns the path written."""
     variant = strategy.split(":", 1)[1] if strategy.startswith("subcubic:") else None
-    if strategy not in STRATEGIES[:2] + ("cubic-sharp",) and variant is None:
+    budget = strategy.split(":", 1)[1] if strategy.startswith("refine:") else ("full" if strategy == "refine" else None)
+    if budget is not None:
+        from checker.strategies.refine import BUDGETS
+
+        if budget not in BUDGETS:
+            raise CoqExportError(f"strategy: refine takes a budget in {', '.join(BUDGETS)}, got {budget!r}")
+    if strategy not in STRATEGIES[:2] + ("cubic-sharp",) and variant is None and budget is None:
         raise CoqExportError(f"strategy: expected one of {', '.join(STRATEGIES)}, got {strategy!r}")
     if variant is not None and variant not in COQ_SUBCUBIC_COVERED:
         raise CoqExportError(f"strategy: the Coq subcubic checker covers only the variants "
@@ -206,6 +261,9 @@ def export_instance(weights: ModelWeights, strategy: str, out_path: str | Path, 
         text = render_instance(weights, strategy, claim, name)
     elif strategy == "cubic-sharp":
         text = render_instance(weights, strategy, python_cubic_sharp_claim(weights), name)
+    elif budget is not None:
+        cert, claim = python_refine_certificate(weights, budget)
+        text = render_instance(weights, f"refine:{budget}", claim, name, coq_refine_plan(cert["witness"], c.n_ctx))
     elif variant is None:
         text = render_instance(weights, strategy, python_cubic_claim(weights), name)
     else:
