@@ -169,8 +169,61 @@ def threshold(a: int, lo: int, hi: int) -> int | None | bool:
 def pessimisations(U: IntMatrix, V: IntMatrix, P: IntMatrix, ops: OpCounter) -> tuple[IntMatrix, IntMatrix]:
     """D[m][q] = max_{x != m} dU_m[q,x] and R[m][t] = max_{x != m} (dV_m[t,x] + PVOU*_m[x]) (section 2).
 
-    U = EUPU, V = EVOU, P = PVOU as integers at one common scale.
+    U = EUPU, V = EVOU, P = PVOU as integers at one common scale. The values are those of
+    pessimisations_plain (exact); the maxima are found as in docs/proofs/cubic.md section 10.3:
+    D from the two largest entries of each row of U, R by an int64 pre-selection of the
+    candidates x followed by the exact maximum over them. Counted operations: those of the plain loops.
     """
+    v, n = len(U), len(P)
+    D: IntMatrix = [[0] * v for _ in range(v)]
+    for q in range(v):
+        row = U[q]
+        first = max(range(v), key=row.__getitem__)
+        second = max(row[x] for x in range(v) if x != first)
+        for m in range(v):
+            D[m][q] = (second if m == first else row[first]) - row[m]
+    moved = [[x - min(row) for x in row] for row in V]
+    spread = max(max(max(row) for row in moved), max(max(row) - min(row) for row in P) * 2)
+    s = max(0, spread.bit_length() - 60)
+    Vf = np.array([[x >> s for x in row] for row in moved], dtype=np.int64)  # 0 <= Vf < 2^60
+    R: IntMatrix = []
+    for m in range(v):
+        others = [x for x in range(v) if x != m]
+        pstar = [0] * v
+        for x in others:  # PVOU*_m[x]; pstar[m] is not used
+            pstar[x] = max(P[p][x] - P[p][m] for p in range(n))
+        ops.add(2 * n * (v - 1))
+        low = min(pstar[x] for x in others)
+        pf = [(pstar[x] - low) >> s for x in range(v)]
+        if max(pf) >= 1 << 60:  # pragma: no cover - excluded by the choice of s (|pstar| <= max row range of P)
+            R.append(_plain_R(m, V, pstar, others))
+        else:
+            pf[m] = -(1 << 61)  # x = m is never a candidate (every other entry of A is >= 0)
+            A = Vf + np.array(pf, dtype=np.int64)[None, :]
+            top = A.max(axis=1)
+            cand = A >= (top - 1)[:, None]
+            single = cand.sum(axis=1) == 1
+            best = A.argmax(axis=1)
+            Rm = []
+            for t in range(v):
+                Vt = V[t]
+                if single[t]:
+                    x = int(best[t])
+                    Rm.append(Vt[x] + pstar[x] - Vt[m])
+                else:
+                    Rm.append(max(Vt[x] + pstar[x] for x in np.flatnonzero(cand[t]).tolist()) - Vt[m])
+            R.append(Rm)
+        ops.add(v * (v - 1) + v * (2 * (v - 1)) + 2 * v)
+    return D, R
+
+
+def _plain_R(m: int, V: IntMatrix, pstar: list[int], others: list[int]) -> list[int]:
+    """R[m][t] = max_{x != m} (V[t][x] + pstar[x]) - V[t][m] for every t, by the plain loop."""
+    return [max(V[t][x] + pstar[x] for x in others) - V[t][m] for t in range(len(V))]
+
+
+def pessimisations_plain(U: IntMatrix, V: IntMatrix, P: IntMatrix, ops: OpCounter) -> tuple[IntMatrix, IntMatrix]:
+    """The plain O(v^3) loops of section 2 (the reference for pessimisations; same values, same ops)."""
     v, n = len(U), len(P)
     D: IntMatrix = []
     R: IntMatrix = []
@@ -249,14 +302,14 @@ def zero_case(q: int, m: int, U: IntMatrix, V: IntMatrix, P: IntMatrix, wlo: lis
 
 
 # ---------------------------------------------------------------- exact int64 fast path of Lemma 6.1
-# (docs/proofs/cubic.md section 10). It decides the sign of every zero_sum it can from an
-# integer upper and lower bound computed in int64 numpy, and computes zero_sum exactly (Python
-# integers) for every x whose sign the bounds leave open. Its decision, and the x at which it
-# stops, are those of zero_case, so its counted operations are charged identically.
+# (docs/proofs/cubic.md section 10). An int64 upper bound proves zero_sum < 0 for most x at once;
+# zero_sum is computed exactly (Python integers) for every other x, in increasing order. Its
+# decision, and the x at which it stops, are those of zero_case, so its counted operations are
+# charged identically.
 
 INT64_LIMIT = 1 << 62  # every int64 magnitude formed by the fast path stays below this
 TABLE_BITS = 29  # the shifted tables U, V, P keep entries below 2^TABLE_BITS
-BLOCK_ENTRIES = 1 << 20  # entries of one [m, p, x] int64 block
+BLOCK_ENTRIES = 1 << 18  # entries of one [m, p, x] int64 block (2 MB)
 
 
 @dataclass(frozen=True)
@@ -265,7 +318,7 @@ class ShiftedTables:
 
     One shift s >= 0 for the three, so they stay at one scale. Each row is moved by its own
     minimum first (exact; every difference used by Lemma 6.1 is within one row, so the move
-    cancels). ``hbound`` = max Uc + max Vc + max Pc bounds |Hc| and |Hf| below.
+    cancels). ``hbound`` = max Uc + max Vc + max Pc bounds every |Hc| (Lemma 10.2).
     """
 
     Uc: np.ndarray
@@ -310,33 +363,36 @@ def shifted_weights(wlo: list[int], whi: list[int], bits: int) -> tuple[list[int
     return [a >> sw for a in wlo], [-((-b) >> sw) for b in whi]
 
 
-def _bound_sums(t: ShiftedTables, q: int, ms: np.ndarray, WL: np.ndarray, WH: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(T, L) [len(ms), v] with L[i, x] <= zero_sum(q, ms[i], x) 2^-(s + sW_i) <= T[i, x] (section 10)."""
-    Uq_c, Uq_f = t.Uc[q], t.Uf[q]
-    sums = []
-    for up in (True, False):
-        if up:  # an upper bound of every difference: ceil at x minus floor at m
-            Ux, Um, Vx, Vm, Px, Pm = Uq_c, Uq_f, t.Vc, t.Vf, t.Pc, t.Pf
-        else:  # a lower bound: floor at x minus ceil at m
-            Ux, Um, Vx, Vm, Px, Pm = Uq_f, Uq_c, t.Vf, t.Vc, t.Pf, t.Pc
-        # positions p < n - 1 hold m: H_p(x) = dU_m[q,x] + dV_m[m,x] + dP_m[p,x]
-        base = Ux[None, :] - Um[ms][:, None] + Vx[ms] - Vm[ms, ms][:, None]  # [i, x]
-        H = base[:, None, :] + Px[None, : n - 1, :] - Pm[: n - 1, ms].T[:, :, None]  # [i, p, x]
-        # the query position n - 1 holds q
-        hq = Ux[None, :] - Um[ms][:, None] + Vx[q][None, :] - Vm[q, ms][:, None] + Px[n - 1][None, :] - Pm[n - 1, ms][:, None]
-        H = np.concatenate([H, hq[:, None, :]], axis=1)
-        if up:  # mulup(H, wl, wh): H wh if H >= 0 else H wl
-            terms = np.where(H >= 0, H * WH[:, :, None], H * WL[:, :, None])
-        else:  # the lower counterpart: H wl if H >= 0 else H wh
-            terms = np.where(H >= 0, H * WL[:, :, None], H * WH[:, :, None])
-        sums.append(terms.sum(axis=1))
-    return sums[0], sums[1]
+def _upper_sums(t: ShiftedTables, q: int, ms: np.ndarray, WL: np.ndarray, WH: np.ndarray, n: int) -> np.ndarray:
+    """T [len(ms), v] with zero_sum(q, ms[i], x) 2^-(s + sW_i) <= T[i, x] (Lemma 10.1 of docs/proofs/cubic.md).
+
+    T[i, x] = sum_p mulup(Hc_p(x), WL[i, p], WH[i, p]), Hc = ceil at x minus floor at m of each
+    table; mulup(h, wl, wh) is formed as h wl + max(h, 0) (wh - wl) (the same integer).
+    """
+    Ux, Um = t.Uc[q], t.Uf[q]
+    # positions p < n - 1 hold m: Hc_p(x) = dU_m[q,x] + dV_m[m,x] + dP_m[p,x] (upper bounds)
+    base = Ux[None, :] - Um[ms][:, None] + t.Vc[ms] - t.Vf[ms, ms][:, None]  # [i, x]
+    H = base[:, None, :] + t.Pc[None, : n - 1, :] - t.Pf[: n - 1, ms].T[:, :, None]  # [i, p, x]
+    T = _mulup_sum(H, WL[:, : n - 1], WH[:, : n - 1])
+    # the query position n - 1 holds q
+    hq = Ux[None, :] - Um[ms][:, None] + t.Vc[q][None, :] - t.Vf[q, ms][:, None] + t.Pc[n - 1][None, :] - t.Pf[n - 1, ms][:, None]
+    return T + _mulup_sum(hq[:, None, :], WL[:, n - 1 :], WH[:, n - 1 :])
+
+
+def _mulup_sum(H: np.ndarray, WL: np.ndarray, WH: np.ndarray) -> np.ndarray:
+    """sum_p mulup(H[i, p, x], WL[i, p], WH[i, p]) over axis 1 (int64; H is overwritten)."""
+    terms = H * WL[:, :, None]
+    np.maximum(H, 0, out=H)
+    H *= (WH - WL)[:, :, None]
+    terms += H
+    return terms.sum(axis=1)
 
 
 def zero_cases(q: int, ms: list[int], U: IntMatrix, V: IntMatrix, P: IntMatrix, weights: dict[int, tuple[list[int], list[int]]],
                tables: ShiftedTables | None, ops: OpCounter) -> dict[int, bool]:
     """zero_case(q, m, U, V, P, *weights[m], ops) for every m in ``ms``, with the same results and the
-    same counted operations; decided through the int64 bounds of section 10 where they settle a sign."""
+    same counted operations: a sum is computed exactly only where its int64 upper bound is >= 0
+    (docs/proofs/cubic.md section 10)."""
     n, v = len(P), len(U)
     if tables is None:
         return {m: zero_case(q, m, U, V, P, *weights[m], ops) for m in ms}
@@ -348,13 +404,13 @@ def zero_cases(q: int, ms: list[int], U: IntMatrix, V: IntMatrix, P: IntMatrix, 
         WL = np.array([a for a, _ in shifted], dtype=np.int64)
         WH = np.array([b for _, b in shifted], dtype=np.int64)
         idx = np.array(chunk, dtype=np.int64)
-        T, L = _bound_sums(tables, q, idx, WL, WH, n)
+        T = _upper_sums(tables, q, idx, WL, WH, n)
         for i, m in enumerate(chunk):
             T[i, m] = -1  # x = m is not a competitor
             open_x = np.flatnonzero(T[i] >= 0)  # the x whose sum is not proved negative by T
             failed_at = None
-            for x in open_x.tolist():
-                if L[i, x] >= 0 or zero_sum(q, m, x, U, V, P, *weights[m]) >= 0:
+            for x in open_x.tolist():  # increasing x, as in zero_case
+                if zero_sum(q, m, x, U, V, P, *weights[m]) >= 0:
                     failed_at = x
                     break
             if failed_at is None:
