@@ -13,9 +13,13 @@ multiply, divide and comparison on certificate-derived numbers is counted in ``o
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from math import comb
+
+import numpy as np
 
 from checker.certificate import Certificate
 from checker.dyadic import DMatrix, ceil_div, floor_pow2, to_fraction
@@ -72,7 +76,7 @@ def check(cert: Certificate, ops: OpCounter) -> int:
     """The number of sequences the cubic proof establishes as correct (Theorem 7.3)."""
     expect_object(cert.witness, "witness", ())
     paths = exact_paths(cert.weights, ops)
-    return cubic_cases(paths, cert.d_head, ops).count()
+    return cubic_count(paths, cert.d_head, ops)
 
 
 def common_scale(*ms: DMatrix) -> list[IntMatrix]:
@@ -165,8 +169,61 @@ def threshold(a: int, lo: int, hi: int) -> int | None | bool:
 def pessimisations(U: IntMatrix, V: IntMatrix, P: IntMatrix, ops: OpCounter) -> tuple[IntMatrix, IntMatrix]:
     """D[m][q] = max_{x != m} dU_m[q,x] and R[m][t] = max_{x != m} (dV_m[t,x] + PVOU*_m[x]) (section 2).
 
-    U = EUPU, V = EVOU, P = PVOU as integers at one common scale.
+    U = EUPU, V = EVOU, P = PVOU as integers at one common scale. The values are those of
+    pessimisations_plain (exact); the maxima are found as in docs/proofs/cubic.md section 10.3:
+    D from the two largest entries of each row of U, R by an int64 pre-selection of the
+    candidates x followed by the exact maximum over them. Counted operations: those of the plain loops.
     """
+    v, n = len(U), len(P)
+    D: IntMatrix = [[0] * v for _ in range(v)]
+    for q in range(v):
+        row = U[q]
+        first = max(range(v), key=row.__getitem__)
+        second = max(row[x] for x in range(v) if x != first)
+        for m in range(v):
+            D[m][q] = (second if m == first else row[first]) - row[m]
+    moved = [[x - min(row) for x in row] for row in V]
+    spread = max(max(max(row) for row in moved), max(max(row) - min(row) for row in P) * 2)
+    s = max(0, spread.bit_length() - 60)
+    Vf = np.array([[x >> s for x in row] for row in moved], dtype=np.int64)  # 0 <= Vf < 2^60
+    R: IntMatrix = []
+    for m in range(v):
+        others = [x for x in range(v) if x != m]
+        pstar = [0] * v
+        for x in others:  # PVOU*_m[x]; pstar[m] is not used
+            pstar[x] = max(P[p][x] - P[p][m] for p in range(n))
+        ops.add(2 * n * (v - 1))
+        low = min(pstar[x] for x in others)
+        pf = [(pstar[x] - low) >> s for x in range(v)]
+        if max(pf) >= 1 << 60:  # pragma: no cover - excluded by the choice of s (|pstar| <= max row range of P)
+            R.append(_plain_R(m, V, pstar, others))
+        else:
+            pf[m] = -(1 << 61)  # x = m is never a candidate (every other entry of A is >= 0)
+            A = Vf + np.array(pf, dtype=np.int64)[None, :]
+            top = A.max(axis=1)
+            cand = A >= (top - 1)[:, None]
+            single = cand.sum(axis=1) == 1
+            best = A.argmax(axis=1)
+            Rm = []
+            for t in range(v):
+                Vt = V[t]
+                if single[t]:
+                    x = int(best[t])
+                    Rm.append(Vt[x] + pstar[x] - Vt[m])
+                else:
+                    Rm.append(max(Vt[x] + pstar[x] for x in np.flatnonzero(cand[t]).tolist()) - Vt[m])
+            R.append(Rm)
+        ops.add(v * (v - 1) + v * (2 * (v - 1)) + 2 * v)
+    return D, R
+
+
+def _plain_R(m: int, V: IntMatrix, pstar: list[int], others: list[int]) -> list[int]:
+    """R[m][t] = max_{x != m} (V[t][x] + pstar[x]) - V[t][m] for every t, by the plain loop."""
+    return [max(V[t][x] + pstar[x] for x in others) - V[t][m] for t in range(len(V))]
+
+
+def pessimisations_plain(U: IntMatrix, V: IntMatrix, P: IntMatrix, ops: OpCounter) -> tuple[IntMatrix, IntMatrix]:
+    """The plain O(v^3) loops of section 2 (the reference for pessimisations; same values, same ops)."""
     v, n = len(U), len(P)
     D: IntMatrix = []
     R: IntMatrix = []
@@ -210,25 +267,160 @@ def position_sums(order: list[int], Plo: list[int], Phi: list[int], ops: OpCount
     return out
 
 
+def zero_sum(q: int, m: int, x: int, U: IntMatrix, V: IntMatrix, P: IntMatrix, wlo: list[int], whi: list[int]) -> int:
+    """The integer sum_p mulup(H_p(x), wlo_p, whi_p) of Lemma 6.1 for one competitor x, exactly,
+    with H_p(x) = dU_m[q,x] + dV_m[t_p,x] + dP_m[p,x] (t_p = m for p < n - 1, t_{n-1} = q)."""
+    n, Uq, Vm, Vq = len(P), U[q], V[m], V[q]
+    base = Uq[x] - Uq[m] + Vm[x] - Vm[m]
+    total = 0
+    for p in range(n - 1):
+        total += mulup(base + P[p][x] - P[p][m], wlo[p], whi[p])
+    hq = Uq[x] - Uq[m] + Vq[x] - Vq[m] + P[n - 1][x] - P[n - 1][m]
+    return total + mulup(hq, wlo[n - 1], whi[n - 1])
+
+
+def zero_x_ops(n: int) -> int:
+    """Counted operations of the c = 0 test for one competitor x (zero_sum and its sign test)."""
+    return 4 + 6 * (n - 1) + 7 + 1
+
+
 def zero_case(q: int, m: int, U: IntMatrix, V: IntMatrix, P: IntMatrix, wlo: list[int], whi: list[int], ops: OpCounter) -> bool:
     """Lemma 6.1: the sequence (m, ..., m, q) is correct if, for every x != m,
     sum_p mulup(H_p(x), wlo_p, whi_p) < 0 with H_p(x) = dU_m[q,x] + dV_m[t_p,x] + dP_m[p,x] exact.
+
+    Competitors are tested in increasing x; the test stops at the first x whose sum is >= 0, and
+    the operations of every tested x are counted (zero_x_ops).
     """
     n, v = len(P), len(U)
-    Uq, Vm, Vq = U[q], V[m], V[q]
     for x in range(v):
         if x == m:
             continue
-        base = Uq[x] - Uq[m] + Vm[x] - Vm[m]
-        total = 0
-        for p in range(n - 1):
-            total += mulup(base + P[p][x] - P[p][m], wlo[p], whi[p])
-        hq = Uq[x] - Uq[m] + Vq[x] - Vq[m] + P[n - 1][x] - P[n - 1][m]
-        total += mulup(hq, wlo[n - 1], whi[n - 1])
-        ops.add(4 + 6 * (n - 1) + 7 + 1)
-        if total >= 0:
+        ops.add(zero_x_ops(n))
+        if zero_sum(q, m, x, U, V, P, wlo, whi) >= 0:
             return False
     return True
+
+
+# ---------------------------------------------------------------- exact int64 fast path of Lemma 6.1
+# (docs/proofs/cubic.md section 10). An int64 upper bound proves zero_sum < 0 for most x at once;
+# zero_sum is computed exactly (Python integers) for every other x, in increasing order. Its
+# decision, and the x at which it stops, are those of zero_case, so its counted operations are
+# charged identically.
+
+INT64_LIMIT = 1 << 62  # every int64 magnitude formed by the fast path stays below this
+TABLE_BITS = 29  # the shifted tables U, V, P keep entries below 2^TABLE_BITS
+BLOCK_ENTRIES = 1 << 18  # entries of one [m, p, x] int64 block (2 MB)
+
+
+@dataclass(frozen=True)
+class ShiftedTables:
+    """Integer tables with Mf <= (M - rowmin M) 2^-s <= Mc entrywise, for M in (U, V, P), as int64.
+
+    One shift s >= 0 for the three, so they stay at one scale. Each row is moved by its own
+    minimum first (exact; every difference used by Lemma 6.1 is within one row, so the move
+    cancels). ``hbound`` = max Uc + max Vc + max Pc bounds every |Hc| (Lemma 10.2).
+    """
+
+    Uc: np.ndarray
+    Uf: np.ndarray
+    Vc: np.ndarray
+    Vf: np.ndarray
+    Pc: np.ndarray
+    Pf: np.ndarray
+    shift: int
+    hbound: int
+    weight_bits: int
+
+
+def shifted_tables(U: IntMatrix, V: IntMatrix, P: IntMatrix, bits: int = TABLE_BITS) -> ShiftedTables | None:
+    """The tables of ShiftedTables, or None when no weight width W >= 1 keeps n hbound 2^W <= 2^62
+    (then every c = 0 case is decided by the exact loop alone)."""
+    moved = [[[x - min(row) for x in row] for row in M] for M in (U, V, P)]
+    top = max(max(max(row) for row in M) for M in moved)
+    s = max(0, top.bit_length() - bits)
+    if -((-top) >> s) >= INT64_LIMIT:  # only for bits >= 62 (the default keeps entries below 2^29)
+        return None
+    tabs: list[np.ndarray] = []
+    for M in moved:
+        tabs.append(np.array([[-((-x) >> s) for x in row] for row in M], dtype=np.int64))  # ceil
+        tabs.append(np.array([[x >> s for x in row] for row in M], dtype=np.int64))  # floor
+    hbound = sum(int(tabs[i].max()) for i in (0, 2, 4))
+    n = len(P)
+    weight_bits = 62 - (n * hbound).bit_length()
+    if weight_bits < 1:
+        return None
+    return ShiftedTables(*tabs, shift=s, hbound=hbound, weight_bits=weight_bits)
+
+
+def weight_shift(whi: list[int], bits: int) -> int:
+    """The least sW >= 0 with max(whi) < 2^(bits + sW), so that ceil(whi_p 2^-sW) <= 2^bits for every p."""
+    return max(0, max(whi).bit_length() - bits)
+
+
+def shifted_weights(wlo: list[int], whi: list[int], bits: int) -> tuple[list[int], list[int]]:
+    """(floor(wlo 2^-sW), ceil(whi 2^-sW)) with sW = weight_shift(whi, bits) (requires 0 <= wlo <= whi)."""
+    sw = weight_shift(whi, bits)
+    return [a >> sw for a in wlo], [-((-b) >> sw) for b in whi]
+
+
+def _upper_sums(t: ShiftedTables, q: int, ms: np.ndarray, WL: np.ndarray, WH: np.ndarray, n: int) -> np.ndarray:
+    """T [len(ms), v] with zero_sum(q, ms[i], x) 2^-(s + sW_i) <= T[i, x] (Lemma 10.1 of docs/proofs/cubic.md).
+
+    T[i, x] = sum_p mulup(Hc_p(x), WL[i, p], WH[i, p]), Hc = ceil at x minus floor at m of each
+    table; mulup(h, wl, wh) is formed as h wl + max(h, 0) (wh - wl) (the same integer).
+    """
+    Ux, Um = t.Uc[q], t.Uf[q]
+    # positions p < n - 1 hold m: Hc_p(x) = dU_m[q,x] + dV_m[m,x] + dP_m[p,x] (upper bounds)
+    base = Ux[None, :] - Um[ms][:, None] + t.Vc[ms] - t.Vf[ms, ms][:, None]  # [i, x]
+    H = base[:, None, :] + t.Pc[None, : n - 1, :] - t.Pf[: n - 1, ms].T[:, :, None]  # [i, p, x]
+    T = _mulup_sum(H, WL[:, : n - 1], WH[:, : n - 1])
+    # the query position n - 1 holds q
+    hq = Ux[None, :] - Um[ms][:, None] + t.Vc[q][None, :] - t.Vf[q, ms][:, None] + t.Pc[n - 1][None, :] - t.Pf[n - 1, ms][:, None]
+    return T + _mulup_sum(hq[:, None, :], WL[:, n - 1 :], WH[:, n - 1 :])
+
+
+def _mulup_sum(H: np.ndarray, WL: np.ndarray, WH: np.ndarray) -> np.ndarray:
+    """sum_p mulup(H[i, p, x], WL[i, p], WH[i, p]) over axis 1 (int64; H is overwritten)."""
+    terms = H * WL[:, :, None]
+    np.maximum(H, 0, out=H)
+    H *= (WH - WL)[:, :, None]
+    terms += H
+    return terms.sum(axis=1)
+
+
+def zero_cases(q: int, ms: list[int], U: IntMatrix, V: IntMatrix, P: IntMatrix, weights: dict[int, tuple[list[int], list[int]]],
+               tables: ShiftedTables | None, ops: OpCounter) -> dict[int, bool]:
+    """zero_case(q, m, U, V, P, *weights[m], ops) for every m in ``ms``, with the same results and the
+    same counted operations: a sum is computed exactly only where its int64 upper bound is >= 0
+    (docs/proofs/cubic.md section 10)."""
+    n, v = len(P), len(U)
+    if tables is None:
+        return {m: zero_case(q, m, U, V, P, *weights[m], ops) for m in ms}
+    out: dict[int, bool] = {}
+    block = max(1, BLOCK_ENTRIES // (n * v))
+    for start in range(0, len(ms), block):
+        chunk = ms[start : start + block]
+        shifted = [shifted_weights(*weights[m], tables.weight_bits) for m in chunk]
+        WL = np.array([a for a, _ in shifted], dtype=np.int64)
+        WH = np.array([b for _, b in shifted], dtype=np.int64)
+        idx = np.array(chunk, dtype=np.int64)
+        T = _upper_sums(tables, q, idx, WL, WH, n)
+        for i, m in enumerate(chunk):
+            T[i, m] = -1  # x = m is not a competitor
+            open_x = np.flatnonzero(T[i] >= 0)  # the x whose sum is not proved negative by T
+            failed_at = None
+            for x in open_x.tolist():  # increasing x, as in zero_case
+                if zero_sum(q, m, x, U, V, P, *weights[m]) >= 0:
+                    failed_at = x
+                    break
+            if failed_at is None:
+                out[m] = True
+                ops.add((v - 1) * zero_x_ops(n))
+            else:  # zero_case tests every x' != m with x' <= failed_at, and stops there
+                out[m] = False
+                tested = failed_at + 1 - (1 if m < failed_at else 0)
+                ops.add(tested * zero_x_ops(n))
+    return out
 
 
 def query_positions(paths: ExactPaths, Plo: IntMatrix, Phi: IntMatrix, q: int, ops: OpCounter):
@@ -238,24 +430,38 @@ def query_positions(paths: ExactPaths, Plo: IntMatrix, Phi: IntMatrix, q: int, o
     return order, position_sums(order, Plo[q], Phi[q], ops), Plo[q][-1], Phi[q][-1]
 
 
-def cubic_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
-    """Decide every case of the cubic split (docs/proofs/cubic.md sections 4-7)."""
+CaseOutcome = tuple[int, int, int, int, tuple[int, ...] | None]
+
+
+def decide_cases(paths: ExactPaths, d_head: int, ops: OpCounter, record: bool) -> Iterator[CaseOutcome]:
+    """Decide every case of the cubic split (docs/proofs/cubic.md sections 4-7).
+
+    Yields (q, m, 0, 1 or 0, None) for the c = 0 case (certified or not), and (q, m, c, |S|, S)
+    for 1 <= c <= cmax(q, m) with S = S_{q,m,c} as a tuple if ``record``, else None (only |S|
+    enters the count). |S| = #{k < m : u(k) < tau} is found by binary search in the sorted
+    u(0..m-1) (section 10); the counted operations are those of one comparison per k.
+    """
     U, V, P = common_scale(paths.EUPU, paths.EVOU, paths.PVOU)
     v, n = len(U), len(P)
     Elo, Ehi, Plo, Phi, _ = exp_tables(paths, d_head, ops)
     D, R = pessimisations(U, V, P, ops)
-    zero: dict[tuple[int, int], bool] = {}
-    values: dict[tuple[int, int, int], tuple[int, ...]] = {}
+    tables = shifted_tables(U, V, P)
     for q in range(v):
         order, sums, pq_lo, pq_hi = query_positions(paths, Plo, Phi, q, ops)
         Elo_q, Ehi_q = Elo[q], Ehi[q]
+        # Lemma 6.1: the c = 0 cases (need a non-query position holding m when q < m).
+        zero_ms = [m for m in range(q, v) if q == m or n >= 2]
+        weights = {}
+        for m in zero_ms:
+            wlo = [Elo_q[m] * Plo[q][p] for p in range(n - 1)] + [Elo_q[q] * pq_lo]
+            whi = [Ehi_q[m] * Phi[q][p] for p in range(n - 1)] + [Ehi_q[q] * pq_hi]
+            ops.add(2 * n)
+            weights[m] = (wlo, whi)
+        zero = zero_cases(q, zero_ms, U, V, P, weights, tables, ops)
+        del weights
         for m in range(q, v):
-            # Lemma 6.1: the c = 0 case (needs a non-query position holding m when q < m).
-            if q == m or n >= 2:
-                wlo = [Elo_q[m] * Plo[q][p] for p in range(n - 1)] + [Elo_q[q] * pq_lo]
-                whi = [Ehi_q[m] * Phi[q][p] for p in range(n - 1)] + [Ehi_q[q] * pq_hi]
-                ops.add(2 * n)
-                zero[(q, m)] = zero_case(q, m, U, V, P, wlo, whi, ops)
+            if m in zero:
+                yield (q, m, 0, 1 if zero[m] else 0, None)
             cmax = n - 1 if q == m else n - 2
             if cmax < 1:
                 continue
@@ -267,6 +473,7 @@ def cubic_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
                 u.append(g * Ehi_q[t] if g >= 0 else g * Elo_q[t])
             ops.add(3 * (m + 1))
             uq, um, uk = u[q], u[m], u[:m]
+            ranked: list[int] | None = None
             for c in range(1, cmax + 1):
                 # Lemma 5.3 / 5.4: certified iff u(k) < tau_lo and u(k) < tau_hi.
                 taus = []
@@ -276,13 +483,38 @@ def cubic_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
                     taus.append(threshold(a, ylo, yhi))
                     ops.add(8)
                 if any(t is False for t in taus):
-                    values[(q, m, c)] = ()
+                    yield (q, m, c, 0, () if record else None)
                     continue
                 finite = [t for t in taus if t is not None]
                 if not finite:
-                    values[(q, m, c)] = tuple(range(m))
+                    yield (q, m, c, m, tuple(range(m)) if record else None)
                     continue
                 tau = min(finite)
-                values[(q, m, c)] = tuple(k for k in range(m) if uk[k] < tau)
+                if ranked is None:
+                    ranked = sorted(uk)
+                members = tuple(k for k in range(m) if uk[k] < tau) if record else None
+                yield (q, m, c, bisect_left(ranked, tau), members)  # #{k : uk[k] < tau}
                 ops.add(len(finite) - 1 + m)
+
+
+def cubic_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:
+    """Every case of the cubic split with its certified set S_{q,m,c} (the record; decide_cases)."""
+    zero: dict[tuple[int, int], bool] = {}
+    values: dict[tuple[int, int, int], tuple[int, ...]] = {}
+    n = len(paths.PVOU.rows)
+    for q, m, c, size, members in decide_cases(paths, d_head, ops, record=True):
+        if c == 0:
+            zero[(q, m)] = size == 1
+        else:
+            assert members is not None and len(members) == size
+            values[(q, m, c)] = members
     return CubicCases(n_ctx=n, zero=zero, values=values)
+
+
+def cubic_count(paths: ExactPaths, d_head: int, ops: OpCounter) -> int:
+    """N_cubic of section 7 (= cubic_cases(...).count()) without keeping the sets S."""
+    n = len(paths.PVOU.rows)
+    total = 0
+    for _, _, c, size, _ in decide_cases(paths, d_head, ops, record=False):
+        total += size if c == 0 else comb(n - 1, c) * size**c
+    return total

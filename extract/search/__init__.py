@@ -20,6 +20,11 @@ class SearchResult:
     info: dict[str, str] = field(default_factory=dict)  # untrusted notes, written as provenance
 
 
+SEARCH_MAX_OPS = 10**30  # no practical limit: the checker's work budget guards it against certificates it did
+# not build (docs/adversarial.md); here the search runs the routine on its own certificate. The
+# independent checker process still applies its budget (sweep/check --max-ops).
+
+
 def exact_checker_count(weights: Any, strategy: str, knobs: dict[str, str] | None = None,
                         witness: dict[str, Any] | None = None) -> tuple[int, int]:
     """(count, operations) of the exact checker of ``strategy`` run in-process on a certificate of
@@ -29,7 +34,8 @@ def exact_checker_count(weights: Any, strategy: str, knobs: dict[str, str] | Non
     from checker.registry import strategy_module
     from extract.certificate import build_certificate
 
-    cert = load_certificate_obj(build_certificate(weights, strategy, knobs or {}, witness or {}, 0), "<search>")
+    cert = load_certificate_obj(build_certificate(weights, strategy, knobs or {}, witness or {}, 0), "<search>",
+                                max_ops=SEARCH_MAX_OPS)
     ops = OpCounter()
     count = strategy_module(strategy).check(cert, ops)
     return count, ops.count
