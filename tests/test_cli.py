@@ -355,7 +355,7 @@ def test_an_unreadable_model_file_stops_the_sweep_before_any_job(tmp_path, capsy
 # prove: one command builds an exported instance and prints its assumptions
 
 
-HAVE_COQ = __import__("shutil").which("coqc") is not None and __import__("shutil").which("coq_makefile") is not None
+from tests.coq_helpers import HAVE_COQ  # noqa: E402
 
 
 @pytest.mark.coq

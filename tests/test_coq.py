@@ -7,7 +7,6 @@ that succeeds is a kernel-checked proof of Model.at_least_correct for that data.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -26,37 +25,18 @@ from extract.coq_export import (
     render_instance,
 )
 from extract.model import ModelWeights
+from tests.coq_helpers import COQ, REJECTED, ROOT, build_theories, coq, coq_builds
 from tests.oracle import exact_correct_count, tiny_trained_weights
 
-ROOT = Path(__file__).resolve().parent.parent
-COQ = ROOT / "coq"
-HAVE_COQ = shutil.which("coqc") is not None and shutil.which("coq_makefile") is not None
-# What coqc says at Qed when the kernel evaluates the checker to false.
-REJECTED = 'The term "eq_refl" has type "true = true" while it is expected to have type'
 TINY = ModelConfig(d_vocab=6, n_ctx=2, d_model=4, d_head=3)  # 1/sqrt(3) is irrational
-
-coq = pytest.mark.skipif(not HAVE_COQ, reason="coqc not installed")
-
 
 @pytest.fixture(scope="module")
 def built_theories() -> Path:
     """coq/theories compiled (incremental; only the theories, not the committed instances,
     which coq/build.sh builds and checks)."""
-    for cmd in (["make", "-C", str(COQ), "Makefile.coq"],
-                ["make", "-C", str(COQ), "-f", "Makefile.coq", "-j2", "theories/BruteForceSound.vo", "theories/CubicSound.vo",
-                 "theories/SubcubicSound.vo"]):
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-        assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
-    return COQ
+    return build_theories("theories/BruteForceSound.vo", "theories/CubicSound.vo", "theories/SubcubicSound.vo")
 
 
-def coq_builds(path: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["coqc", "-R", str(COQ / "theories"), "CompactProofs", "-Q", str(path.parent), "T", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,6 @@ of Model.certified_accuracy for that data.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,20 +18,13 @@ from extract.config import ModelConfig
 from extract.coq_export import export_instance, python_cubic_sharp_claim, render_instance
 from extract.model import ModelWeights
 from extract.search import exact_checker_count
+from tests.coq_helpers import COQ, REJECTED, ROOT, build_theories, coq, coq_builds
 from tests.oracle import exact_correct_count, random_tiny_config, tiny_trained_weights
 
-ROOT = Path(__file__).resolve().parent.parent
-COQ = ROOT / "coq"
-HAVE_COQ = shutil.which("coqc") is not None and shutil.which("coq_makefile") is not None
-# What coqc says at Qed when the kernel evaluates the checker to false.
-REJECTED = 'The term "eq_refl" has type "true = true" while it is expected to have type'
 # The committed tiny instance coq/instances/Tiny_cubic_sharp.v: random weights (numpy, so the
 # same on every machine) on which the Python cubic-sharp count (1111) is far above cubic's (36).
 TINY_CONFIG = ModelConfig(d_vocab=8, n_ctx=4, d_model=8, d_head=5)
 TINY_SEED = 22
-
-coq = pytest.mark.skipif(not HAVE_COQ, reason="coqc not installed")
-
 
 def tiny_sharp_model() -> ModelWeights:
     """The model of coq/instances/Tiny_cubic_sharp.v."""
@@ -43,20 +34,9 @@ def tiny_sharp_model() -> ModelWeights:
 @pytest.fixture(scope="module")
 def built_theories() -> Path:
     """coq/theories compiled up to CubicSharpSound.vo (incremental)."""
-    for cmd in (["make", "-C", str(COQ), "Makefile.coq"],
-                ["make", "-C", str(COQ), "-f", "Makefile.coq", "-j2", "theories/CubicSharpSound.vo"]):
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-        assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
-    return COQ
+    return build_theories("theories/CubicSharpSound.vo")
 
 
-def coq_builds(path: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["coqc", "-R", str(COQ / "theories"), "CompactProofs", "-Q", str(path.parent), "T", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def claim_of(text: str, name: str) -> int:

@@ -14,8 +14,6 @@ nodes, split or not).
 from __future__ import annotations
 
 import random
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,17 +21,11 @@ import pytest
 from extract.config import ModelConfig
 from extract.coq_export import coq_refine_plan, export_instance, python_refine_certificate, render_instance
 from extract.model import ModelWeights
+from tests.coq_helpers import COQ, REJECTED, ROOT, build_theories, coq, coq_builds
 from tests.oracle import exact_correct_count, tiny_trained_weights
 
-ROOT = Path(__file__).resolve().parent.parent
-COQ = ROOT / "coq"
-HAVE_COQ = shutil.which("coqc") is not None and shutil.which("coq_makefile") is not None
-REJECTED = 'The term "eq_refl" has type "true = true" while it is expected to have type'
 TINY_CFG = ModelConfig(d_vocab=8, n_ctx=4, d_model=6, d_head=5)
 TINY_NAME = "Tiny_refine"
-
-coq = pytest.mark.skipif(not HAVE_COQ, reason="coqc not installed")
-
 
 def tiny_weights() -> ModelWeights:
     return tiny_trained_weights(TINY_CFG, seed=1, steps=300)
@@ -80,18 +72,9 @@ def write_tiny_instance() -> Path:
 
 @pytest.fixture(scope="module")
 def built_theories() -> Path:
-    for cmd in (["make", "-C", str(COQ), "Makefile.coq"],
-                ["make", "-C", str(COQ), "-f", "Makefile.coq", "-j2", "theories/RefineSound.vo"]):
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-        assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
-    return COQ
+    return build_theories("theories/RefineSound.vo")
 
 
-def coq_builds(path: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["coqc", "-R", str(COQ / "theories"), "CompactProofs", "-Q", str(path.parent), "T", str(path)],
-        capture_output=True, text=True, timeout=timeout,
-    )
 
 
 @pytest.fixture(scope="module")
