@@ -475,26 +475,38 @@ def decide_cases(paths: ExactPaths, d_head: int, ops: OpCounter, record: bool) -
             uq, um, uk = u[q], u[m], u[:m]
             ranked: list[int] | None = None
             for c in range(1, cmax + 1):
-                # Lemma 5.3 / 5.4: certified iff u(k) < tau_lo and u(k) < tau_hi.
-                taus = []
-                for o in ("lo", "hi"):
-                    xlo, xhi, ylo, yhi = sums[(c, o)]
-                    a = -(mulup(uq, pq_lo, pq_hi) + mulup(um, xlo, xhi))
-                    taus.append(threshold(a, ylo, yhi))
-                    ops.add(8)
-                if any(t is False for t in taus):
+                tau = root_threshold(uq, um, c, sums, pq_lo, pq_hi, ops)
+                if tau is False:
                     yield (q, m, c, 0, () if record else None)
                     continue
-                finite = [t for t in taus if t is not None]
-                if not finite:
+                if tau is None:
                     yield (q, m, c, m, tuple(range(m)) if record else None)
                     continue
-                tau = min(finite)
                 if ranked is None:
                     ranked = sorted(uk)
                 members = tuple(k for k in range(m) if uk[k] < tau) if record else None
                 yield (q, m, c, bisect_left(ranked, tau), members)  # #{k : uk[k] < tau}
-                ops.add(len(finite) - 1 + m)
+                ops.add(m)
+
+
+def root_threshold(u_q: int, u_m: int, c: int, sums: dict[tuple[int, str], tuple[int, int, int, int]],
+                   pq_lo: int, pq_hi: int, ops: OpCounter) -> int | None | bool:
+    """Lemmas 5.3-5.4 for the case (q, m, c): a value k < m is certified iff u(k) < tau_lo and
+    u(k) < tau_hi. Returns the smaller finite threshold tau (certified iff u(k) < tau), False when
+    no value is certified, None when every value is."""
+    taus = []
+    for o in ("lo", "hi"):
+        xlo, xhi, ylo, yhi = sums[(c, o)]
+        a = -(mulup(u_q, pq_lo, pq_hi) + mulup(u_m, xlo, xhi))
+        taus.append(threshold(a, ylo, yhi))
+        ops.add(8)
+    if any(t is False for t in taus):
+        return False
+    finite = [t for t in taus if t is not None]
+    if not finite:
+        return None
+    ops.add(len(finite) - 1)
+    return min(finite)
 
 
 def cubic_cases(paths: ExactPaths, d_head: int, ops: OpCounter) -> CubicCases:

@@ -23,6 +23,7 @@ from checker.strategies.cubic import (
     mulup,
     pessimisations,
     position_sums,
+    root_threshold,
     sort_positions,
     threshold,
 )
@@ -328,20 +329,13 @@ def refine_count(paths: ExactPaths, d_head: int, plan: Plan, ops: OpCounter, rec
 
 def cubic_root_values(u: list[int], q: int, m: int, c: int, sums: dict[tuple[int, str], tuple[int, int, int, int]],
                       pq_lo: int, pq_hi: int, ops: OpCounter) -> tuple[int, ...]:
-    """cubic.md Theorem 4.6 with Lemmas 5.3-5.4: S_{q,m,c} = {k < m : u(k) < tau_lo and u(k) < tau_hi}."""
-    taus = []
-    for o in ("lo", "hi"):
-        xlo, xhi, ylo, yhi = sums[(c, o)]
-        a = -(mulup(u[q], pq_lo, pq_hi) + mulup(u[m], xlo, xhi))
-        taus.append(threshold(a, ylo, yhi))
-        ops.add(8)
-    if any(t is False for t in taus):
+    """cubic.md Theorem 4.6 with Lemmas 5.3-5.4: S_{q,m,c} = {k < m : u(k) < tau} (cubic.root_threshold)."""
+    tau = root_threshold(u[q], u[m], c, sums, pq_lo, pq_hi, ops)
+    if tau is False:
         return ()
-    finite = [t for t in taus if t is not None]
-    if not finite:
+    if tau is None:
         return tuple(range(m))
-    tau = min(finite)
-    ops.add(len(finite) - 1 + m)
+    ops.add(m)
     return tuple(k for k in range(m) if u[k] < tau)
 
 
