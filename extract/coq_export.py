@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from extract.certificate import DyadicTensor, dyadic_from_float32, weights_sha256
+from checker.strategies.refine import BUDGETS
+from extract.certificate import DyadicTensor, build_certificate, dyadic_from_float32, weights_sha256
 from extract.errors import UserError
 from extract.config import WEIGHT_NAMES
 from extract.model import ModelWeights, float_paths, logits_from_paths
@@ -93,18 +94,21 @@ def python_cubic_sharp_claim(weights: ModelWeights) -> int:
     return exact_checker_count(weights, "cubic-sharp")[0]
 
 
+def checked_certificate(weights: ModelWeights, family: str, knobs: dict[str, str], witness: dict) -> tuple[dict, int]:
+    """The certificate of these weights with ``witness`` and the Python checker's exact count on it
+    (extract.search.exact_checker_count), which an instance carrying that witness claims."""
+    from extract.search import exact_checker_count
+
+    count = exact_checker_count(weights, family, knobs, witness)[0]
+    return build_certificate(weights, family, knobs, witness, count), count
+
+
 def python_subcubic_certificate(weights: ModelWeights, variant: str) -> tuple[dict, int]:
     """The subcubic search's certificate for ``variant`` and the Python checker's count on it."""
-    from checker.load import load_certificate_obj
-    from checker.verify import check_certificate
-    from extract.certificate import build_certificate
     from extract.strategies import parse_strategy, search_module
 
     s = parse_strategy("subcubic", variant)
-    result = search_module("subcubic").search(weights, s.knob_dict)
-    cert = build_certificate(weights, "subcubic", s.knob_dict, result.witness, result.certified_count)
-    verdict = check_certificate(load_certificate_obj(cert, "export-coq"))
-    return cert, int(verdict.certified)
+    return checked_certificate(weights, "subcubic", s.knob_dict, search_module("subcubic").search(weights, s.knob_dict).witness)
 
 
 def _coq_list(x: object) -> str:
@@ -139,16 +143,11 @@ def coq_subcubic_witness(cert: dict) -> str:
 def python_refine_certificate(weights: ModelWeights, budget: str, witness: dict | None = None) -> tuple[dict, int]:
     """The refine certificate (the search's plan at ``budget``, or ``witness`` if given) and the
     Python refine checker's count on it."""
-    from checker.load import load_certificate_obj
-    from checker.verify import check_certificate
-    from extract.certificate import build_certificate
     from extract.search.refine import search
 
     if witness is None:
         witness = search(weights, {"budget": budget}).witness
-    cert = build_certificate(weights, "refine", {"budget": budget}, witness, 0)
-    verdict = check_certificate(load_certificate_obj(cert, "export-coq"))
-    return cert, int(verdict.certified)
+    return checked_certificate(weights, "refine", {"budget": budget}, witness)
 
 
 def coq_refine_plan(witness: dict, n: int) -> str:
@@ -235,8 +234,6 @@ def export_instance(weights: ModelWeights, strategy: str, out_path: str | Path, 
     variant = strategy.split(":", 1)[1] if strategy.startswith("subcubic:") else None
     budget = strategy.split(":", 1)[1] if strategy.startswith("refine:") else ("full" if strategy == "refine" else None)
     if budget is not None:
-        from checker.strategies.refine import BUDGETS
-
         if budget not in BUDGETS:
             raise CoqExportError(f"strategy: refine takes a budget in {', '.join(BUDGETS)}, got {budget!r}")
     if strategy not in STRATEGIES[:2] + ("cubic-sharp",) and variant is None and budget is None:

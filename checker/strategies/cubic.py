@@ -284,6 +284,17 @@ def zero_x_ops(n: int) -> int:
     return 4 + 6 * (n - 1) + 7 + 1
 
 
+def zero_weights(q: int, m: int, Elo_q: list[int], Ehi_q: list[int], Plo_q: list[int], Phi_q: list[int],
+                 ops: OpCounter) -> tuple[list[int], list[int]]:
+    """The weight enclosures of Lemma 6.1 for the sequence (m, ..., m, q): position p < n - 1 holds m
+    (Elo_q[m] Plo_q[p] .. Ehi_q[m] Phi_q[p]), the query slot holds q."""
+    n = len(Plo_q)
+    wlo = [Elo_q[m] * Plo_q[p] for p in range(n - 1)] + [Elo_q[q] * Plo_q[n - 1]]
+    whi = [Ehi_q[m] * Phi_q[p] for p in range(n - 1)] + [Ehi_q[q] * Phi_q[n - 1]]
+    ops.add(2 * n)
+    return wlo, whi
+
+
 def zero_case(q: int, m: int, U: IntMatrix, V: IntMatrix, P: IntMatrix, wlo: list[int], whi: list[int], ops: OpCounter) -> bool:
     """Lemma 6.1: the sequence (m, ..., m, q) is correct if, for every x != m,
     sum_p mulup(H_p(x), wlo_p, whi_p) < 0 with H_p(x) = dU_m[q,x] + dV_m[t_p,x] + dP_m[p,x] exact.
@@ -451,12 +462,7 @@ def decide_cases(paths: ExactPaths, d_head: int, ops: OpCounter, record: bool) -
         Elo_q, Ehi_q = Elo[q], Ehi[q]
         # Lemma 6.1: the c = 0 cases (need a non-query position holding m when q < m).
         zero_ms = [m for m in range(q, v) if q == m or n >= 2]
-        weights = {}
-        for m in zero_ms:
-            wlo = [Elo_q[m] * Plo[q][p] for p in range(n - 1)] + [Elo_q[q] * pq_lo]
-            whi = [Ehi_q[m] * Phi[q][p] for p in range(n - 1)] + [Ehi_q[q] * pq_hi]
-            ops.add(2 * n)
-            weights[m] = (wlo, whi)
+        weights = {m: zero_weights(q, m, Elo_q, Ehi_q, Plo[q], Phi[q], ops) for m in zero_ms}
         zero = zero_cases(q, zero_ms, U, V, P, weights, tables, ops)
         del weights
         for m in range(q, v):

@@ -27,6 +27,7 @@ from checker.strategies.cubic import (
     query_positions,
     threshold,
     zero_case,
+    zero_weights,
 )
 
 IntMatrix = list[list[int]]
@@ -209,11 +210,7 @@ def zero_joint(m: int, alpha: list[int], beta: list[int], tlo: int, thi: int, op
 def zero_exact(q: int, m: int, U: IntMatrix, V: IntMatrix, P: IntMatrix, Elo_q: list[int], Ehi_q: list[int],
                Plo_q: list[int], Phi_q: list[int], ops: OpCounter) -> bool:
     """cubic.md Lemma 6.1 (the cubic strategy's own c = 0 test, imported): positions and x exact."""
-    n = len(P)
-    wlo = [Elo_q[m] * Plo_q[p] for p in range(n - 1)] + [Elo_q[q] * Plo_q[n - 1]]
-    whi = [Ehi_q[m] * Phi_q[p] for p in range(n - 1)] + [Ehi_q[q] * Phi_q[n - 1]]
-    ops.add(2 * n)
-    return zero_case(q, m, U, V, P, wlo, whi, ops)
+    return zero_case(q, m, U, V, P, *zero_weights(q, m, Elo_q, Ehi_q, Plo_q, Phi_q, ops), ops)
 
 
 def sharp_tests(q: int, m: int, c: int, failing: list[int], alpha: list[int], beta: list[int],
